@@ -1,0 +1,36 @@
+# streamkv — PGXS build.
+#
+# The install script streamkv--1.0.sql is assembled from src/sql/*.sql (one
+# piece per subsystem, applied in name order) so that subsystems keep their
+# SQL next to each other; the assembled file is committed as well.
+#
+# Test builds add -Werror: `make COPT='-Wall -Wextra -Werror -DUSE_ASSERT_CHECKING'`
+# (scripts/test.sh does this); users' builds never get -Werror.
+
+EXTENSION = streamkv
+MODULE_big = streamkv
+SRCS = $(sort $(wildcard src/*.c))
+OBJS = $(SRCS:.c=.o)
+DATA = streamkv--1.0.sql
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK = -lm
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --outputdir=results/regress
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --inputdir=. --outputdir=results/isolation
+TAP_TESTS = 1
+EXTRA_CLEAN = results
+
+SQL_PIECES = $(sort $(wildcard src/sql/*.sql))
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+streamkv--1.0.sql: $(SQL_PIECES)
+	( echo '-- Generated from src/sql/*.sql by make: edit those files, not this one.'; \
+	  echo '\echo Use "CREATE EXTENSION streamkv" to load this file. \quit'; \
+	  for f in $(SQL_PIECES); do echo; echo "-- ==== $$f"; cat $$f; done ) > $@
+
+all: streamkv--1.0.sql
