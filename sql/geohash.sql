@@ -9,7 +9,7 @@ SELECT p, geohash_encode(-122.4194, 37.7749, p) FROM generate_series(1, 12) p;
 SELECT geohash_encode(-122.4194, 37.7749);                -- default 12
 SELECT geohash_encode(lon => 13.361389, lat => 38.115556, "precision" => 11);
 -- edge values: poles, antimeridian, origin, corners (a coordinate on a
--- cell edge belongs to the cell below it, as in PostGIS)
+-- cell edge belongs to the cell above it, as in PostGIS 3)
 SELECT lon, lat, geohash_encode(lon, lat, 1) AS p1, geohash_encode(lon, lat, 12) AS p12
 FROM (VALUES (0::float8, 0::float8), (-180, -90), (180, 90), (-180, 90), (180, -90),
              (0, 90), (0, -90), (180, 0), (-180, 0), ('-0', '-0'),

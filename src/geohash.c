@@ -10,10 +10,11 @@
  *	  longitude range [-180, 180] and the latitude range [-90, 90] in turn,
  *	  longitude first, and writes each group of 5 bits as one character of
  *	  the alphabet "0123456789bcdefghjkmnpqrstuvwxyz".  The bisection is done
- *	  exactly as PostGIS does it: in doubles (every midpoint is a dyadic
+ *	  exactly as PostGIS 3 does it: in doubles (every midpoint is a dyadic
  *	  rational, so it is exact) and a coordinate equal to a midpoint goes to
- *	  the lower half (the comparison is "greater than"), so streamkv's
- *	  strings equal PostGIS's for every point and length.  Decoding, bounding
+ *	  the upper half (the comparison is "greater or equal"), so streamkv's
+ *	  strings equal PostGIS's for every point and length, cell edges
+ *	  included (t/050_geohash_postgis.pl checks points on edges).  Decoding, bounding
  *	  boxes and neighbours work on the integer cell indexes of the two axes
  *	  (a hash of n characters has ceil(5n/2) longitude bits and floor(5n/2)
  *	  latitude bits); neighbours wrap across the antimeridian and do not
@@ -107,7 +108,7 @@ sk_geohash_encode(double lon, double lat, int precision, char *out)
 			if (is_lon)
 			{
 				mid = (lon_lo + lon_hi) / 2;
-				if (lon > mid)
+				if (lon >= mid)
 				{
 					ch |= 1;
 					lon_lo = mid;
@@ -118,7 +119,7 @@ sk_geohash_encode(double lon, double lat, int precision, char *out)
 			else
 			{
 				mid = (lat_lo + lat_hi) / 2;
-				if (lat > mid)
+				if (lat >= mid)
 				{
 					ch |= 1;
 					lat_lo = mid;
