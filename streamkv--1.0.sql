@@ -1,5 +1,5 @@
 -- Generated from src/sql/*.sql by make: edit those files, not this one.
-cho Use "CREATE EXTENSION streamkv" to load this file. \quit
+\echo Use "CREATE EXTENSION streamkv" to load this file. \quit
 
 -- ==== src/sql/00_store.sql
 -- The page store: a stub index access method whose indexes are streamkv's
@@ -293,7 +293,7 @@ RETURNS text[]
 AS 'MODULE_PATHNAME', 'sk_geohash_cover_sql'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION streamkv.geohash_cover(float8, float8, float8) IS
-  'At most 32 geohashes of one length whose cells together contain every point within radius_m metres of (lon, lat)';
+  'At most 64 non-overlapping geohashes whose cells together contain every point within radius_m metres of (lon, lat)';
 
 -- ---- Redis geo (GEOADD scores, GEOPOS, GEODIST) --------------------------
 CREATE FUNCTION streamkv.geo_score(lon float8, lat float8)

@@ -94,7 +94,7 @@ sk_geohash_encode_sql(PG_FUNCTION_ARGS)
 	double		lon = PG_GETARG_FLOAT8(0);
 	double		lat = PG_GETARG_FLOAT8(1);
 	int32		precision = PG_GETARG_INT32(2);
-	char		buf[SK_GEOHASH_MAX_PRECISION + 1];
+	text	   *result;
 
 	check_lonlat(lon, lat);
 	if (precision < SK_GEOHASH_MIN_PRECISION || precision > SK_GEOHASH_MAX_PRECISION)
@@ -103,8 +103,11 @@ sk_geohash_encode_sql(PG_FUNCTION_ARGS)
 				 errmsg("geohash precision out of range"),
 				 errdetail("Precision %d is outside %d..%d.", precision,
 						   SK_GEOHASH_MIN_PRECISION, SK_GEOHASH_MAX_PRECISION)));
-	sk_geohash_encode(lon, lat, precision, buf);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf, precision));
+	/* room for the terminating NUL sk_geohash_encode writes */
+	result = (text *) palloc(VARHDRSZ + precision + 1);
+	SET_VARSIZE(result, VARHDRSZ + precision);
+	sk_geohash_encode(lon, lat, precision, VARDATA(result));
+	PG_RETURN_TEXT_P(result);
 }
 
 static Datum
@@ -198,7 +201,6 @@ sk_geohash_cover_sql(PG_FUNCTION_ARGS)
 	double		radius = PG_GETARG_FLOAT8(2);
 	char		cells[SK_GEOHASH_COVER_MAX][SK_GEOHASH_MAX_PRECISION + 1];
 	Datum		elems[SK_GEOHASH_COVER_MAX];
-	int			precision;
 	int			n;
 	int			i;
 
@@ -209,9 +211,9 @@ sk_geohash_cover_sql(PG_FUNCTION_ARGS)
 				 errmsg("radius out of range"),
 				 errdetail("Radius %s is not a finite number of metres >= 0.",
 						   float8out_internal(radius))));
-	n = sk_geohash_cover(lon, lat, radius, cells, &precision);
+	n = sk_geohash_cover(lon, lat, radius, cells);
 	for (i = 0; i < n; i++)
-		elems[i] = PointerGetDatum(cstring_to_text_with_len(cells[i], precision));
+		elems[i] = PointerGetDatum(cstring_to_text(cells[i]));
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 

@@ -33,8 +33,12 @@
  *	  a sphere deliberately smaller than the earth (so the box also bounds
  *	  the circle under any spherical or WGS84 distance), picks the longest
  *	  hash length whose cells cover that box in at most
- *	  SK_GEOHASH_COVER_MAX cells, and drops the cells whose nearest point is
- *	  farther than r.
+ *	  SK_GEOHASH_COVER_LEVEL cells, and drops the cells whose nearest point
+ *	  is farther than r.  Then, within a budget of SK_GEOHASH_COVER_MAX
+ *	  cells, it replaces the cells that the circle covers least by those of
+ *	  their 32 children that the circle reaches, so that an index scan reads
+ *	  fewer rows outside the circle.  The cells never overlap, so each row
+ *	  is found once.
  *
  *	  Locking: none; every function is a pure function of its arguments.
  *	  This file depends on nothing of PostgreSQL.
@@ -81,6 +85,40 @@ geohash_char_value(unsigned char c)
 }
 
 /*
+ * The cell index along one axis of v at nbits bits: the i with
+ * min + i*w <= v < min + (i+1)*w (w = range / 2^nbits), the last cell
+ * taking v == min + range.  This is exactly where nbits steps of PostGIS's
+ * bisection ("v >= mid" goes up) end: every cell edge is a dyadic rational
+ * that doubles hold exactly, so after a floating-point estimate the index is
+ * corrected with exact comparisons against the edges.  (A bit-by-bit
+ * bisection costs a mispredicted branch per bit.)
+ */
+static uint64_t
+axis_cell(double v, double min, double range, int nbits)
+{
+	int64_t		cells = INT64_C(1) << nbits;
+	double		w = range / (double) cells;
+	double		f = (v - min) * ((double) cells / range);
+	int64_t		i;
+
+	/* v >= min, so truncation is floor */
+	if (!(f > 0))
+		i = 0;
+	else if (f > (double) (cells - 1))
+		i = cells - 1;
+	else
+		i = (int64_t) f;
+	while (i > 0 && v < min + (double) i * w)
+		i--;
+	while (i < cells - 1 && v >= min + (double) (i + 1) * w)
+		i++;
+	return (uint64_t) i;
+}
+
+/* spread the low 32 bits of v over the even bits of a 64-bit word */
+static uint64_t spread_bits(uint32_t v);
+
+/*
  * sk_geohash_encode -- the geohash of (lon, lat) with precision characters
  * into out (precision + 1 bytes).  Preconditions: lon in [-180, 180], lat
  * in [-90, 90], precision in 1..SK_GEOHASH_MAX_PRECISION.
@@ -88,49 +126,20 @@ geohash_char_value(unsigned char c)
 void
 sk_geohash_encode(double lon, double lat, int precision, char *out)
 {
-	double		lon_lo = -180.0,
-				lon_hi = 180.0;
-	double		lat_lo = -90.0,
-				lat_hi = 90.0;
-	bool		is_lon = true;
+	int			nlon = (5 * precision + 1) / 2;
+	int			nlat = 5 * precision / 2;
+	uint64_t	ilon = axis_cell(lon, -180.0, 360.0, nlon);
+	uint64_t	ilat = axis_cell(lat, -90.0, 180.0, nlat);
+	uint64_t	bits;
 	int			i;
 
+	/* interleave, longitude first: the last bit is longitude's iff 5p is odd */
+	if (nlon > nlat)
+		bits = spread_bits((uint32_t) ilon) | (spread_bits((uint32_t) ilat) << 1);
+	else
+		bits = (spread_bits((uint32_t) ilon) << 1) | spread_bits((uint32_t) ilat);
 	for (i = 0; i < precision; i++)
-	{
-		int			ch = 0;
-		int			b;
-
-		for (b = 0; b < 5; b++)
-		{
-			double		mid;
-
-			ch <<= 1;
-			if (is_lon)
-			{
-				mid = (lon_lo + lon_hi) / 2;
-				if (lon >= mid)
-				{
-					ch |= 1;
-					lon_lo = mid;
-				}
-				else
-					lon_hi = mid;
-			}
-			else
-			{
-				mid = (lat_lo + lat_hi) / 2;
-				if (lat >= mid)
-				{
-					ch |= 1;
-					lat_lo = mid;
-				}
-				else
-					lat_hi = mid;
-			}
-			is_lon = !is_lon;
-		}
-		out[i] = geohash_alphabet[ch];
-	}
+		out[i] = geohash_alphabet[(bits >> (5 * (precision - 1 - i))) & 31];
 	out[precision] = '\0';
 }
 
@@ -330,16 +339,38 @@ cmp_cells(const void *a, const void *b)
 	return strcmp((const char *) a, (const char *) b);
 }
 
+/* the children of a cell that can hold points within ang of (lon, lat) */
+static int
+cover_children(const char *parent, size_t len, double lon, double lat,
+			   double ang, char kids[32][SK_GEOHASH_MAX_PRECISION + 1])
+{
+	int			n = 0;
+	int			c;
+
+	for (c = 0; c < 32; c++)
+	{
+		SkGeoBox	box;
+
+		memcpy(kids[n], parent, len);
+		kids[n][len] = geohash_alphabet[c];
+		kids[n][len + 1] = '\0';
+		sk_geohash_box(kids[n], len + 1, &box);
+		if (box_min_angle(lon, lat, &box) <= ang)
+			n++;
+	}
+	return n;
+}
+
 /*
- * sk_geohash_cover -- geohashes, all of one length, whose cells together
- * contain every point within radius_m metres of (lon, lat), into cells
- * (sorted).  Returns how many (1..SK_GEOHASH_COVER_MAX) and sets
- * *precision to their length.  Preconditions: lon in [-180, 180], lat in
- * [-90, 90], radius_m finite and >= 0.
+ * sk_geohash_cover -- geohashes whose cells together contain every point
+ * within radius_m metres of (lon, lat), into cells (sorted, non-overlapping,
+ * of one or two lengths).  Returns how many (1..SK_GEOHASH_COVER_MAX).
+ * Preconditions: lon in [-180, 180], lat in [-90, 90], radius_m finite and
+ * >= 0.
  */
 int
 sk_geohash_cover(double lon, double lat, double radius_m,
-				 char cells[][SK_GEOHASH_MAX_PRECISION + 1], int *precision)
+				 char cells[][SK_GEOHASH_MAX_PRECISION + 1])
 {
 	/* angular radius, with a margin for rounding */
 	double		ang = radius_m / COVER_RADIUS_M * (1.0 + 1e-9) + 1e-12;
@@ -350,6 +381,7 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 				max_lon;
 	bool		all_lon;
 	int			p;
+	int			precision = 1;
 	int			n = 0;
 
 	if (ang >= M_PI)
@@ -388,6 +420,7 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 	if (max_lat > 90.0)
 		max_lat = 90.0;
 
+	/* the longest length whose cells cover the box in few enough cells */
 	for (p = SK_GEOHASH_MAX_PRECISION; p >= 1; p--)
 	{
 		int			nlon = (5 * p + 1) / 2;
@@ -425,7 +458,7 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 		if (j1 > lat_cells - 1)
 			j1 = lat_cells - 1;
 
-		if ((i1 - i0 + 1) * (j1 - j0 + 1) > SK_GEOHASH_COVER_MAX)
+		if ((i1 - i0 + 1) * (j1 - j0 + 1) > SK_GEOHASH_COVER_LEVEL)
 			continue;			/* too many cells: try shorter hashes */
 
 		for (i = i0; i <= i1; i++)
@@ -442,15 +475,64 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 				cell_to_geohash(ci, (uint64_t) j, (size_t) p, cells[n++]);
 			}
 		}
-		*precision = p;
+		precision = p;
 		break;
 	}
 
 	/* the point's own cell always qualifies, but be safe about rounding */
 	if (n == 0)
 	{
-		sk_geohash_encode(lon, lat, *precision, cells[0]);
+		sk_geohash_encode(lon, lat, precision, cells[0]);
 		n = 1;
+	}
+
+	/*
+	 * Refine: replace cells by their reachable children, fewest children
+	 * first (the most rows outside the circle saved per cell), while the
+	 * budget allows.  Cells all of whose children are reachable gain nothing.
+	 */
+	if (precision < SK_GEOHASH_MAX_PRECISION)
+	{
+		int			nkids[SK_GEOHASH_COVER_LEVEL];
+		bool		done[SK_GEOHASH_COVER_LEVEL] = {false};
+		int			ncoarse = n;
+		int			k;
+
+		for (k = 0; k < ncoarse; k++)
+		{
+			char		kids[32][SK_GEOHASH_MAX_PRECISION + 1];
+
+			nkids[k] = cover_children(cells[k], (size_t) precision, lon, lat, ang, kids);
+		}
+		for (;;)
+		{
+			int			best = -1;
+
+			for (k = 0; k < ncoarse; k++)
+				if (!done[k] && nkids[k] < 32 &&
+					n - 1 + nkids[k] <= SK_GEOHASH_COVER_MAX &&
+					(best < 0 || nkids[k] < nkids[best]))
+					best = k;
+			if (best < 0)
+				break;
+			{
+				char		kids[32][SK_GEOHASH_MAX_PRECISION + 1];
+				int			m = cover_children(cells[best], (size_t) precision,
+											   lon, lat, ang, kids);
+				int			c;
+
+				done[best] = true;
+				if (m == 0)
+				{
+					/* cannot happen (the parent was reachable); keep it */
+					continue;
+				}
+				/* the first child takes the parent's slot, the rest go last */
+				memcpy(cells[best], kids[0], sizeof(kids[0]));
+				for (c = 1; c < m; c++)
+					memcpy(cells[n++], kids[c], sizeof(kids[c]));
+			}
+		}
 	}
 	qsort(cells, n, sizeof(cells[0]), cmp_cells);
 	return n;

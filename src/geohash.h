@@ -54,11 +54,14 @@ extern int	sk_geohash_check(const char *hash, size_t len);
 extern void sk_geohash_box(const char *hash, size_t len, SkGeoBox *box);
 extern bool sk_geohash_neighbor(const char *hash, size_t len, SkGeoDir dir, char *out);
 
-/* the cover: at most SK_GEOHASH_COVER_MAX cells of one length */
-#define SK_GEOHASH_COVER_MAX	32
+/*
+ * the cover: first at most SK_GEOHASH_COVER_LEVEL cells of one length, then
+ * some of them replaced by their children, SK_GEOHASH_COVER_MAX cells at most
+ */
+#define SK_GEOHASH_COVER_LEVEL	32
+#define SK_GEOHASH_COVER_MAX	64
 extern int	sk_geohash_cover(double lon, double lat, double radius_m,
-							 char cells[][SK_GEOHASH_MAX_PRECISION + 1],
-							 int *precision);
+							 char cells[][SK_GEOHASH_MAX_PRECISION + 1]);
 
 /* ---- Redis geo ---- */
 extern bool sk_geo_valid_lonlat(double lon, double lat);
