@@ -39,27 +39,9 @@ finish() {
 	fi
 	[ "$FAILED" -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"
 	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ]
-	exit
+	if [ "$FAILED" -eq 0 ]; then exit 0; fi
+	exit 1
 }
-
-# ---- build --------------------------------------------------------------------
-skv_own_dirs "$RUNDIR"
-skv_inst_tree
-if ! skv_build '-Wall -Wextra -Werror -DUSE_ASSERT_CHECKING'; then
-	fail build
-	finish
-fi
-rm -rf "$RESULTS" "$REPO/tmp_check"
-skv_own_dirs "$RESULTS" "$REPO/tmp_check"
-
-# Tests, sorted by name.
-shopt -s nullglob
-REGRESS_TESTS=() ISOLATION_TESTS=() TAP_TESTS=()
-want regress   && for f in "$REPO"/sql/*.sql;    do REGRESS_TESTS+=("$(basename "$f" .sql)"); done
-want isolation && for f in "$REPO"/specs/*.spec; do ISOLATION_TESTS+=("$(basename "$f" .spec)"); done
-want tap       && for f in "$REPO"/t/*.pl;       do TAP_TESTS+=("$f"); done
-shopt -u nullglob
 
 # ---- the temporary cluster for regress + isolation --------------------------
 TDATA=$RUNDIR/test-data
@@ -81,6 +63,24 @@ skv_stop_test_cluster() {
 trap 'skv_stop_test_cluster' EXIT
 trap 'exit 130' INT TERM
 
+# ---- build --------------------------------------------------------------------
+skv_own_dirs "$RUNDIR"
+skv_inst_tree
+if ! skv_build '-Wall -Wextra -Werror -DUSE_ASSERT_CHECKING'; then
+	fail build
+	finish
+fi
+rm -rf "$RESULTS" "$REPO/tmp_check"
+skv_own_dirs "$RESULTS" "$REPO/tmp_check"
+
+# Tests, sorted by name.
+shopt -s nullglob
+REGRESS_TESTS=() ISOLATION_TESTS=() TAP_TESTS=()
+want regress   && for f in "$REPO"/sql/*.sql;    do REGRESS_TESTS+=("$(basename "$f" .sql)"); done
+want isolation && for f in "$REPO"/specs/*.spec; do ISOLATION_TESTS+=("$(basename "$f" .spec)"); done
+want tap       && for f in "$REPO"/t/*.pl;       do TAP_TESTS+=("$f"); done
+shopt -u nullglob
+
 start_test_cluster() {
 	rm -rf "$TDATA" "$TDATA.initdb.log"
 	skv_own_dirs "$TDATA"
@@ -95,7 +95,12 @@ start_test_cluster() {
 		"log_statement = none"
 	local pgctl_extra=() timeout=120
 	if [ "$VALGRIND" = 1 ]; then
-		local supp=$REPO/scripts/valgrind.supp wrapper=$RUNDIR/valgrind-postgres
+		local supp wrapper=$RUNDIR/valgrind-postgres
+		# PostgreSQL's own suppressions when a source tree provides them, else ours.
+		supp=$REPO/scripts/valgrind.supp
+		for f in /usr/share/postgresql/$PGMAJOR/valgrind.supp /usr/src/postgresql-$PGMAJOR/src/tools/valgrind.supp; do
+			if [ -r "$f" ]; then supp=$f; break; fi
+		done
 		mkdir -p "$RESULTS/valgrind"
 		[ -n "$RUN_USER" ] && chown "$RUN_USER:" "$RESULTS/valgrind"
 		cat >"$wrapper" <<-WRAP
