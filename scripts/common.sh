@@ -84,7 +84,11 @@ as_user() {
 # Can RUN_USER read the checkout where it is?
 skv_user_can_read_repo() {
 	[ -z "$RUN_USER" ] && return 0
-	runuser -u "$RUN_USER" -- sh -c 'cd "$1" && test -r Makefile && test -r scripts/common.sh && find . -path ./.pgrun -prune -o ! -readable -print -quit | grep -q . && exit 1; exit 0' sh "$REPO" 2>/dev/null
+	runuser -u "$RUN_USER" -- sh -c '
+		cd "$1" || exit 1
+		test -r Makefile && test -r scripts/common.sh || exit 1
+		if find . -path ./.pgrun -prune -o ! -readable -print -quit | grep -q .; then exit 1; fi
+		exit 0' sh "$REPO" 2>/dev/null
 }
 
 # skv_copy_repo DEST: copy the checkout (without build products and run
@@ -155,11 +159,11 @@ skv_sockdir() {
 	echo "$d"
 }
 
-# skv_initdb DATADIR PORT SOCKDIR [extra conf lines...]
+# skv_initdb DATADIR PORT SOCKDIR [extra conf lines...]  (returns 1 on failure)
 skv_initdb() {
 	local data=$1 port=$2 sock=$3; shift 3
 	as_user "$IBIN/initdb" -D "$data" -A trust -E UTF8 --no-locale --no-sync >"$data.initdb.log" 2>&1 ||
-		{ cat "$data.initdb.log" >&2; die "initdb failed"; }
+		{ cat "$data.initdb.log" >&2; echo "ERROR: initdb failed" >&2; return 1; }
 	{
 		echo
 		echo "# ---- streamkv harness ----"

@@ -39,7 +39,7 @@ if [ ! -e "$DATA/PG_VERSION" ]; then
 	skv_own_dirs "$DATA"
 	chmod 700 "$DATA"
 	skv_initdb "$DATA" "$PORT" "$SOCK" \
-		"wal_level = replica" "max_wal_senders = 4"
+		"wal_level = replica" "max_wal_senders = 4" || { rm -rf "$DATA"; die "initdb failed"; }
 fi
 
 # Restart so that a rebuilt library is loaded.

@@ -35,7 +35,12 @@ fail() { FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); printf 'FAILED %s\n' "$1"
 finish() {
 	skv_stop_test_cluster
 	if [ "$REPO" != "${STREAMKV_COPY_OF:-$REPO}" ]; then
-		echo "(ran in a copy of ${STREAMKV_COPY_OF}: results are in $RESULTS and $REPO/tmp_check)"
+		if [ "$FAILED" -eq 0 ] && [[ "$REPO" == /tmp/streamkv-ci-* ]]; then
+			cd / && rm -rf "$REPO"
+			echo "(ran in a temporary copy of ${STREAMKV_COPY_OF}, now removed)"
+		else
+			echo "(ran in a copy of ${STREAMKV_COPY_OF}: results are in $RESULTS and $REPO/tmp_check)"
+		fi
 	fi
 	[ "$FAILED" -gt 0 ] && echo "failed: ${FAILED_NAMES[*]}"
 	echo "$PASSED passed, $FAILED failed"
@@ -92,7 +97,7 @@ start_test_cluster() {
 		"wal_consistency_checking = 'streamkv'" \
 		"max_prepared_transactions = 10" \
 		"fsync = off" \
-		"log_statement = none"
+		"log_statement = none" || return 1
 	local pgctl_extra=() timeout=120
 	if [ "$VALGRIND" = 1 ]; then
 		local supp wrapper=$RUNDIR/valgrind-postgres
