@@ -15,7 +15,7 @@ set -euo pipefail
 PGMAJOR=15
 SYS_PGBIN=/usr/lib/postgresql/$PGMAJOR/bin
 SYS_PG_CONFIG=$SYS_PGBIN/pg_config
-DEB_PACKAGES=(postgresql-server-dev-$PGMAJOR libipc-run-perl make gcc redis-server
+DEB_PACKAGES=(postgresql-server-dev-$PGMAJOR libipc-run-perl perl make gcc redis-server
               librdkafka-dev postgresql-$PGMAJOR-postgis-3 python3-psycopg2 python3-redis)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)}

@@ -47,7 +47,7 @@ if skv_running "$DATA"; then
 	say "restarting the demo cluster"
 	skv_pg_ctl -D "$DATA" -m fast -w stop >/dev/null
 fi
-skv_pg_ctl -D "$DATA" -l "$RUNDIR/demo.log" -w -t 120 start >/dev/null ||
+skv_pg_ctl -D "$DATA" -l "$RUNDIR/demo.log" -o "-p $PORT" -w -t 120 start >/dev/null ||
 	{ tail -n 30 "$RUNDIR/demo.log" >&2; die "the demo cluster did not start (log: $RUNDIR/demo.log)"; }
 
 PSQL=("$IBIN/psql" -X -v ON_ERROR_STOP=1 -h "$SOCK" -p "$PORT")

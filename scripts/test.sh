@@ -20,6 +20,9 @@ SUITES=${STREAMKV_TESTS:-all}
 VALGRIND=${STREAMKV_VALGRIND:-0}
 [ "$SUITES" = all ] && SUITES=regress,isolation,tap
 want() { [[ ",$SUITES," == *",$1,"* ]]; }
+for s in ${SUITES//,/ }; do
+	case $s in regress|isolation|tap) ;; *) echo "STREAMKV_TESTS: unknown suite '$s' (regress, isolation, tap, all)" >&2; exit 2 ;; esac
+done
 
 extra=()
 [ "$VALGRIND" = 1 ] && extra+=(valgrind)
@@ -127,9 +130,21 @@ start_test_cluster() {
 	CLUSTER_UP=1
 }
 
+# wait_ready: after a crash-restart caused by an earlier test, wait for the
+# server to accept connections again so that later tests are unaffected.
+wait_ready() {
+	local i
+	for i in $(seq 1 600); do
+		as_user "$IBIN/pg_isready" -q -h "$TSOCK" -p "$TPORT" -d postgres && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # run_pg_regress KIND NAME: one test file against a fresh database.
 run_pg_regress() {
 	local kind=$1 name=$2 prog outdir db
+	wait_ready || true
 	if [ "$kind" = regress ]; then
 		prog=$PG_REGRESS outdir=$RESULTS/regress db=contrib_regression
 	else
@@ -141,7 +156,7 @@ run_pg_regress() {
 		pass "$kind/$name"
 	else
 		fail "$kind/$name"
-		if ! ls "$REPO/expected/$name".out "$REPO/expected/$name"_[0-9].out >/dev/null 2>&1; then
+		if ! compgen -G "$REPO/expected/$name.out" >/dev/null && ! compgen -G "$REPO/expected/${name}_[0-9].out" >/dev/null; then
 			echo "no expected/$name.out: if this output is right, copy $outdir/results/$name.out there"
 			head -n 60 "$outdir/results/$name.out" 2>/dev/null || tail -n 30 "$outdir/$name.log"
 		elif [ -s "$outdir/regression.diffs" ]; then
