@@ -15,7 +15,7 @@ set -euo pipefail
 PGMAJOR=15
 SYS_PGBIN=/usr/lib/postgresql/$PGMAJOR/bin
 SYS_PG_CONFIG=$SYS_PGBIN/pg_config
-DEB_PACKAGES=(postgresql-server-dev-$PGMAJOR libipc-run-perl perl make gcc redis-server
+DEB_PACKAGES=(postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR libipc-run-perl perl make gcc redis-server
               librdkafka-dev postgresql-$PGMAJOR-postgis-3 python3-psycopg2 python3-redis)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)}
@@ -98,7 +98,8 @@ skv_copy_repo() {
 	mkdir -p "$dest"
 	tar -C "$REPO" --exclude=./.pgrun --exclude=./results --exclude=./tmp_check \
 		--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$dest" -xf -
-	chmod -R u+rwX,go+rX "$dest"
+	find "$dest" \( -path "$dest/.pgrun" -o -path "$dest/results" -o -path "$dest/tmp_check" \) -prune \
+		-o -exec chmod u+rwX,go+rX {} +
 	chmod go+rx "$dest"
 }
 
