@@ -30,7 +30,7 @@ include $(PGXS)
 
 streamkv--1.0.sql: $(SQL_PIECES)
 	( echo '-- Generated from src/sql/*.sql by make: edit those files, not this one.'; \
-	  echo '\echo Use "CREATE EXTENSION streamkv" to load this file. \quit'; \
+	  printf '%s\n' '\echo Use "CREATE EXTENSION streamkv" to load this file. \quit'; \
 	  for f in $(SQL_PIECES); do echo; echo "-- ==== $$f"; cat $$f; done ) > $@
 
 all: streamkv--1.0.sql
