@@ -1,5 +1,5 @@
 -- Generated from src/sql/*.sql by make: edit those files, not this one.
-cho Use "CREATE EXTENSION streamkv" to load this file. \quit
+\echo Use "CREATE EXTENSION streamkv" to load this file. \quit
 
 -- ==== src/sql/00_store.sql
 -- The page store: a stub index access method whose indexes are streamkv's

@@ -31,7 +31,7 @@ fi
 
 skv_own_dirs "$RUNDIR"
 skv_inst_tree
-skv_build '-Wall -Wextra'
+skv_build '-Wall -Wextra -Wno-unused-parameter'
 
 if [ ! -e "$DATA/PG_VERSION" ]; then
 	say "creating the demo cluster in $DATA"
