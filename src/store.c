@@ -520,7 +520,7 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 			}
 		}
 
-		XLogEnsureRecordSpace(1 + nnew, 0);
+		XLogEnsureRecordSpace(1 + nnew, 2 + 3 * nitems);
 
 		START_CRIT_SECTION();
 
