@@ -621,7 +621,13 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 
 		END_CRIT_SECTION();
 
-		sk_note_wal(lsn, 0);
+		{
+			uint32		bytes = sizeof(xl_sk_append) + (multi_record && last_in_record ? oplen : 0);
+
+			for (i = 0; i < nitems; i++)
+				bytes += sizeof(xl_sk_item) + sizeof(SkFragHeader) + items[i].len;
+			sk_note_wal(lsn, bytes);
+		}
 
 		if (nnew > 0)
 		{
