@@ -287,7 +287,11 @@ parse_ld(const char *s, Size len, long double *out)
 	return true;
 }
 
-/* Redis's ld2string(LD_STR_HUMAN). Returns palloc'd text. */
+/*
+ * Redis's ld2string(LD_STR_HUMAN). Returns palloc'd text.  PostgreSQL's
+ * snprintf (src/port) has no long double conversions: use the C library's.
+ */
+#undef snprintf
 static char *
 format_ld(long double v, Size *len)
 {
