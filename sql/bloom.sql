@@ -30,9 +30,10 @@ SELECT f::text::bloom::text = f::text AS text_round_trip FROM f;
 SELECT 'bloom(v1,capacity=10,error_rate=0.1,bits=64,hashes=4,items=1):AEBAAEAAAEA='::bloom @> 'x';
 -- binary I/O round trip
 SELECT substr(bloom_send(bloom_add(bloom_new(10, 0.1), 'x')), 1, 37) AS send_header;
-COPY f TO '/tmp/streamkv_regress_bloom.bin' WITH (FORMAT binary);
+\set binfile '/tmp/streamkv_regress_bloom_' :PORT '.bin'
+COPY f TO :'binfile' WITH (FORMAT binary);
 CREATE TEMP TABLE g (f bloom);
-COPY g FROM '/tmp/streamkv_regress_bloom.bin' WITH (FORMAT binary);
+COPY g FROM :'binfile' WITH (FORMAT binary);
 SELECT g.f::text = f.f::text AS binary_round_trip, g.f @> 'apple' AS still_there FROM f, g;
 -- invalid input
 SELECT 'garbage'::bloom;

@@ -9,7 +9,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('geohash_postgis');
-$node->init;
+$node->init(extra => ['--encoding=UTF8', '--no-locale']);
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'streamkv'");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION streamkv; CREATE EXTENSION postgis;');

@@ -57,7 +57,7 @@ END { if ($redis_pid) { kill 'TERM', $redis_pid; waitpid($redis_pid, 0); } }
 start_redis('--cluster-enabled', 'yes', '--cluster-config-file', "$dir/nodes.conf");
 
 my $node = PostgreSQL::Test::Cluster->new('redis_keyslot');
-$node->init;
+$node->init(extra => ['--encoding=UTF8', '--no-locale']);
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'streamkv'");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION streamkv;');

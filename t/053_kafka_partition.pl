@@ -37,7 +37,7 @@ my @theirs = split /\n/, `$oracle @counts < $dir/keys.txt`;
 is(scalar @theirs, scalar @keys, 'oracle answered for every key');
 
 my $node = PostgreSQL::Test::Cluster->new('kafka_partition');
-$node->init;
+$node->init(extra => ['--encoding=UTF8', '--no-locale']);
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'streamkv'");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION streamkv; CREATE TABLE keys (i int, k bytea);');

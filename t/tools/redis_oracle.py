@@ -152,6 +152,7 @@ def keyslot(conn, r, n, seed):
 def main():
     mode, connstr, port, n, seed = sys.argv[1:6]
     conn = psycopg2.connect(connstr)
+    conn.set_client_encoding("UTF8")
     r = redis.Redis(host="127.0.0.1", port=int(port))
     {"geo": geo, "keyslot": keyslot}[mode](conn, r, int(n), int(seed))
     conn.close()
