@@ -341,7 +341,7 @@ bloom_arg_cached(FunctionCallInfo fcinfo, int argno)
 	BloomCache *cache;
 	MemoryContext old;
 
-	if (!VARATT_IS_EXTERNAL_ONDISK(raw))
+	if (!VARATT_IS_EXTERNAL_ONDISK(raw) || fcinfo->flinfo == NULL)
 		return DatumGetBloomP(PointerGetDatum(raw));
 
 	VARATT_EXTERNAL_GET_POINTER(ptr, raw);
