@@ -102,24 +102,52 @@ CREATE INDEX gpts_geog ON gpts USING gist (geog);
 VACUUM ANALYZE pts;
 VACUUM ANALYZE gpts;
 
--- best time (ms) of each query over rounds, the queries taking turns so
--- that a busy machine disturbs them alike
+-- CPU time (ms) this backend has used so far (utime + stime, 10 ms ticks)
+CREATE FUNCTION cpu_ms() RETURNS float8 LANGUAGE sql AS $$
+  SELECT ((split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint) * 10)::float8
+  FROM pg_read_file('/proc/' || pg_backend_pid() || '/stat') s $$;
+-- Each query over rounds, the queries taking turns: the best wall time and
+-- the mean CPU time of each (ms), "w1 .. wn c1 .. cn".  CPU time is what a
+-- busy machine does not inflate.
 CREATE FUNCTION bench_best(qs text[], rounds int DEFAULT 5) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz; best float8[] := array_fill('Infinity'::float8, ARRAY[cardinality(qs)]);
+DECLARE t0 timestamptz; c0 float8;
+        best float8[] := array_fill('Infinity'::float8, ARRAY[cardinality(qs)]);
+        cpu float8[] := array_fill(0::float8, ARRAY[cardinality(qs)]);
 BEGIN
   FOR r IN 1 .. rounds LOOP
     FOR q IN 1 .. cardinality(qs) LOOP
+      c0 := cpu_ms();
       t0 := clock_timestamp();
       EXECUTE qs[q];
       best[q] := least(best[q], extract(epoch FROM clock_timestamp() - t0) * 1000);
+      cpu[q] := cpu[q] + (cpu_ms() - c0) / rounds;
     END LOOP;
   END LOOP;
-  RETURN array_to_string(best, ' ');
+  RETURN array_to_string(best || cpu, ' ');
+END $$;
+-- CPU ms per radius query over n random centres (same centres for both kinds)
+CREATE FUNCTION radius_cpu(kind text, r float8, n int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE c0 float8; x float8; y float8; cnt bigint;
+BEGIN
+  PERFORM setseed(0.3);
+  c0 := cpu_ms();
+  FOR k IN 1 .. n LOOP
+    x := -9 + 38 * random(); y := 36 + 23 * random();
+    IF kind = 'skv' THEN
+      SELECT count(*) INTO cnt FROM unnest(streamkv.geohash_cover(x, y, r)) h
+        CROSS JOIN LATERAL (SELECT lon, lat FROM gpts WHERE gh >= h AND gh < h || '{') p
+        WHERE streamkv.geo_distance(x, y, p.lon, p.lat) <= r;
+    ELSE
+      SELECT count(*) INTO cnt FROM gpts
+        WHERE ST_DWithin(geog, ST_MakePoint(x, y)::geography, r * 6371008.7714 / 6372797.560856, false);
+    END IF;
+  END LOOP;
+  RETURN (cpu_ms() - c0) / n;
 END $$;
 SQL
 
 say "timing geohash_encode and bloom_agg"
-read -r T_BASE T_SKV T_PGIS T_PGIS_MK <<<"$("${PSQL[@]}" -c "
+read -r T_BASE T_SKV T_PGIS T_PGIS_MK C_BASE C_SKV C_PGIS C_PGIS_MK <<<"$("${PSQL[@]}" -c "
 SELECT bench_best(ARRAY['SELECT count(lon + lat) FROM pts',
                         'SELECT count(streamkv.geohash_encode(lon, lat, 12)) FROM pts',
                         'SELECT count(ST_GeoHash(geom, 12)) FROM pts',
@@ -129,7 +157,7 @@ SAME=$("${PSQL[@]}" -c "SELECT count(*) FILTER (WHERE streamkv.geohash_encode(lo
 "${PSQL[@]}" -c "CREATE TABLE items AS SELECT 'item:' || i AS item FROM generate_series(1, 1000000) i"
 "${PSQL[@]}" -c "CREATE TABLE filt AS SELECT streamkv.bloom_agg(item, 1000000, 0.01) AS f FROM items"
 "${PSQL[@]}" -c "VACUUM ANALYZE items"
-read -r B_BASE B_AGG B_HASH B_PROBE <<<"$("${PSQL[@]}" -c "
+read -r B_BASE B_AGG B_HASH B_PROBE CB_BASE CB_AGG CB_HASH CB_PROBE <<<"$("${PSQL[@]}" -c "
 SELECT bench_best(ARRAY['SELECT count(item) FROM items',
                         'SELECT streamkv.bloom_agg(item, 1000000, 0.01) FROM items',
                         'SELECT count(*) FROM (SELECT item FROM items GROUP BY item) s',
@@ -173,6 +201,11 @@ for _ in $(seq "$ROUNDS"); do
 	Q_SKV5=$(max "$Q_SKV5" "$(qps skv.sql 5000)");    Q_PGIS5=$(max "$Q_PGIS5" "$(qps pgis.sql 5000)")
 	Q_SKV25=$(max "$Q_SKV25" "$(qps skv.sql 25000)"); Q_PGIS25=$(max "$Q_PGIS25" "$(qps pgis.sql 25000)")
 done
+radius_cpu() { # kind radius: CPU ms per query over 400 centres
+	"${PSQL[@]}" -c "SELECT radius_cpu('$1', $2, 400)"
+}
+R_SKV5=$(radius_cpu skv 5000); R_PGIS5=$(radius_cpu pgis 5000)
+R_SKV25=$(radius_cpu skv 25000); R_PGIS25=$(radius_cpu pgis 25000)
 say "the same with a covering b-tree, (gh) INCLUDE (lon, lat): index-only scans"
 "${PSQL[@]}" -c "CREATE INDEX gpts_gh_cov ON gpts (gh) INCLUDE (lon, lat)"
 "${PSQL[@]}" -c "DROP INDEX gpts_gh"
@@ -182,38 +215,48 @@ for _ in $(seq "$ROUNDS"); do
 	Q_COV5=$(max "$Q_COV5" "$(qps skv.sql 5000)");    Q_PGIS5=$(max "$Q_PGIS5" "$(qps pgis.sql 5000)")
 	Q_COV25=$(max "$Q_COV25" "$(qps skv.sql 25000)"); Q_PGIS25=$(max "$Q_PGIS25" "$(qps pgis.sql 25000)")
 done
+R_COV5=$(radius_cpu skv 5000); R_COV25=$(radius_cpu skv 25000)
 
 awk -v tb="$T_BASE" -v ts="$T_SKV" -v tp="$T_PGIS" -v tm="$T_PGIS_MK" -v same="$SAME" \
+    -v cb="$C_BASE" -v cs="$C_SKV" -v cp="$C_PGIS" -v cm="$C_PGIS_MK" \
     -v bb="$B_BASE" -v ba="$B_AGG" -v bh="$B_HASH" -v bp="$B_PROBE" \
+    -v xb="$CB_BASE" -v xa="$CB_AGG" -v xh="$CB_HASH" -v xp="$CB_PROBE" \
     -v dn="$DIFF_N" -v dr="$DIFF_ROWS" \
-    -v s5="$Q_SKV5" -v p5="$Q_PGIS5" -v s25="$Q_SKV25" -v p25="$Q_PGIS25" \
-    -v c5="$Q_COV5" -v c25="$Q_COV25" 'BEGIN {
-	line = "--------------------------------------------------------------------------------------"
+    -v s5="$Q_SKV5" -v p5="$Q_PGIS5" -v s25="$Q_SKV25" -v p25="$Q_PGIS25" -v c5="$Q_COV5" -v c25="$Q_COV25" \
+    -v rs5="$R_SKV5" -v rp5="$R_PGIS5" -v rs25="$R_SKV25" -v rp25="$R_PGIS25" -v rc5="$R_COV5" -v rc25="$R_COV25" 'BEGIN {
+	line = "------------------------------------------------------------------------------------------------"
+	f = "%-50s %10.1f %8s %10.1f %8s\n"
 	print line
-	printf "%-52s %12s %10s\n", "benchmark (1,000,000 rows, one backend, best of N)", "time/rate", "ratio"
+	printf "%-50s %10s %8s %10s %8s\n", "1,000,000 rows, one backend", "wall ms", "ratio", "CPU ms", "ratio"
+	printf "%-50s %10s %8s %10s %8s\n", "", "(best)", "", "(mean)", ""
 	print line
-	printf "%-52s %9.1f ms\n", "scan baseline: count(lon + lat)", tb
-	printf "%-52s %9.1f ms\n", "streamkv.geohash_encode(lon, lat, 12)", ts
-	printf "%-52s %9.1f ms %9.2fx\n", "PostGIS ST_GeoHash(geom, 12)", tp, tp / ts
-	printf "%-52s %9.1f ms %9.2fx\n", "PostGIS ST_GeoHash(ST_MakePoint(lon, lat), 12)", tm, tm / ts
-	printf "%-52s %12s %9.2fx\n", "  ST_GeoHash(geom) vs geohash_encode, scan removed", "", (tp - tb) / (ts - tb)
-	printf "%-52s %12d\n", "  differing hashes (must be 0)", same
+	printf f, "scan baseline: count(lon + lat)", tb, "", cb, ""
+	printf f, "streamkv.geohash_encode(lon, lat, 12)", ts, "1.00x", cs, "1.00x"
+	printf f, "PostGIS ST_GeoHash(geom, 12)", tp, sprintf("%.2fx", tp / ts), cp, sprintf("%.2fx", cp / cs)
+	printf f, "PostGIS ST_GeoHash(ST_MakePoint(lon, lat), 12)", tm, sprintf("%.2fx", tm / ts), cm, sprintf("%.2fx", cm / cs)
+	printf "%-50s %10s %8s %10s %8s\n", "  ST_GeoHash(geom): the function alone (scan removed)", "",
+		sprintf("%.2fx", (tp - tb) / (ts - tb)), "", (cs > cb) ? sprintf("%.2fx", (cp - cb) / (cs - cb)) : "n/a"
+	printf "%-50s %10d\n", "  differing hashes (must be 0)", same
 	print line
-	printf "%-52s %9.1f ms\n", "scan baseline: count(item)", bb
-	printf "%-52s %9.1f ms %9.2fx\n", "streamkv.bloom_agg(item, 1e6, 0.01)", ba, ba / bb
-	printf "%-52s %9.0f ns\n", "  per item, scan removed", (ba - bb) * 1e6 / 1e6
-	printf "%-52s %9.1f ms %9.2fx\n", "exact set: GROUP BY item (hash aggregate)", bh, bh / ba
-	printf "%-52s %9.1f ms %9.2fx\n", "bloom_contains probes of the 1e6 items", bp, bp / bb
+	printf f, "scan baseline: count(item)", bb, "", xb, ""
+	printf f, "streamkv.bloom_agg(item, 1e6, 0.01)", ba, sprintf("%.2fx", ba / bb), xa, sprintf("%.2fx", xa / xb)
+	printf "%-50s %10s %8s %10s\n", "  ns per item added (CPU, scan removed)", "", "", sprintf("%.0f", (xa - xb) * 1e6 / 1e6)
+	printf f, "exact set: GROUP BY item (hash aggregate)", bh, sprintf("%.2fx", bh / ba), xh, sprintf("%.2fx", xh / xa)
+	printf f, "bloom_contains probes of the 1e6 items", bp, sprintf("%.2fx", bp / bb), xp, sprintf("%.2fx", xp / xb)
 	print line
-	printf "%-52s %12d\n", "radius answers differing over 200 centres (must be 0)", dn
-	printf "%-52s %12d\n", "  rows compared", dr
-	printf "%-52s %8.1f qps\n", "5 km: PostGIS ST_DWithin + GiST", p5
-	printf "%-52s %8.1f qps %9.2fx\n", "5 km: geohash_cover + b-tree (gh)", s5, s5 / p5
-	printf "%-52s %8.1f qps %9.2fx\n", "5 km: geohash_cover + b-tree (gh) INCLUDE (lon, lat)", c5, c5 / p5
-	printf "%-52s %8.1f qps\n", "25 km: PostGIS ST_DWithin + GiST", p25
-	printf "%-52s %8.1f qps %9.2fx\n", "25 km: geohash_cover + b-tree (gh)", s25, s25 / p25
-	printf "%-52s %8.1f qps %9.2fx\n", "25 km: geohash_cover + b-tree (gh) INCLUDE (lon, lat)", c25, c25 / p25
+	printf "%-50s %10s %8s %10s %8s\n", "radius queries on 1e6 points", "wall qps", "ratio", "CPU qps", "ratio"
+	printf "%-50s %10d\n", "answers differing over 200 centres (must be 0)", dn
+	printf "%-50s %10d\n", "  rows compared", dr
+	g = "%-50s %10.1f %8s %10.1f %8s\n"
+	printf g, "5 km: PostGIS ST_DWithin + GiST", p5, "1.00x", 1000 / rp5, "1.00x"
+	printf g, "5 km: geohash_cover + b-tree (gh)", s5, sprintf("%.2fx", s5 / p5), 1000 / rs5, sprintf("%.2fx", rp5 / rs5)
+	printf g, "5 km: ... + b-tree (gh) INCLUDE (lon, lat)", c5, sprintf("%.2fx", c5 / p5), 1000 / rc5, sprintf("%.2fx", rp5 / rc5)
+	printf g, "25 km: PostGIS ST_DWithin + GiST", p25, "1.00x", 1000 / rp25, "1.00x"
+	printf g, "25 km: geohash_cover + b-tree (gh)", s25, sprintf("%.2fx", s25 / p25), 1000 / rs25, sprintf("%.2fx", rp25 / rs25)
+	printf g, "25 km: ... + b-tree (gh) INCLUDE (lon, lat)", c25, sprintf("%.2fx", c25 / p25), 1000 / rc25, sprintf("%.2fx", rp25 / rc25)
 	print line
-	print "ratios: PostGIS time / streamkv time, or streamkv qps / PostGIS qps (> 1: streamkv faster);"
-	print "bloom rows: time / scan baseline, except GROUP BY: its time / bloom_agg time"
+	print "ratios > 1: streamkv faster (PostGIS time / streamkv time, streamkv qps / PostGIS qps);"
+	print "bloom rows: time / scan baseline, except GROUP BY: its time / bloom_agg time."
+	print "wall: best of N alternating runs; CPU: the backend'"'"'s user+system time (10 ms ticks),"
+	print "averaged, which a busy machine does not inflate; wall qps: pgbench, 1 client."
 }'
