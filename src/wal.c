@@ -359,6 +359,45 @@ sk_redo_flush_rec(XLogReaderState *record)
 }
 
 static void
+sk_redo_truncate_rec(XLogReaderState *record)
+{
+	xl_sk_truncate xlrec;
+	RelFileNode rnode;
+	Buffer		buf;
+
+	memcpy(&xlrec, XLogRecGetData(record), sizeof(xlrec));
+	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+	if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+
+		SkPageGetOpaque(page)->next = xlrec.old_free_head;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		SkMetaPageData *meta = SkPageGetMeta(page);
+		SkChainMeta *cm = &meta->chains[xlrec.chain];
+
+		meta->free_head = xlrec.old_head;
+		meta->nfree += xlrec.nfreed;
+		cm->head = xlrec.new_head;
+		cm->npages -= xlrec.nfreed;
+		cm->seq_base = (uint64) xlrec.new_log_start;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+
+	sk_topic_redo_truncate(rnode, xlrec.chain, xlrec.new_head, xlrec.new_log_start);
+}
+
+static void
 sk_redo(XLogReaderState *record)
 {
 	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
@@ -373,6 +412,9 @@ sk_redo(XLogReaderState *record)
 			break;
 		case XLOG_SK_FLUSH:
 			sk_redo_flush_rec(record);
+			break;
+		case XLOG_SK_TRUNCATE:
+			sk_redo_truncate_rec(record);
 			break;
 		default:
 			elog(PANIC, "streamkv redo: unknown record kind %u", info);
@@ -483,6 +525,15 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				appendStringInfo(buf, "%u chains emptied", xlrec.nchains);
 				break;
 			}
+		case XLOG_SK_TRUNCATE:
+			{
+				xl_sk_truncate xlrec;
+
+				memcpy(&xlrec, data, sizeof(xlrec));
+				appendStringInfo(buf, "chain %u: %u pages freed from the head, new head %u, log start " INT64_FORMAT,
+								 xlrec.chain, xlrec.nfreed, xlrec.new_head, xlrec.new_log_start);
+				break;
+			}
 	}
 }
 
@@ -497,6 +548,8 @@ sk_identify(uint8 info)
 			return "SWITCH";
 		case XLOG_SK_FLUSH:
 			return "FLUSH";
+		case XLOG_SK_TRUNCATE:
+			return "TRUNCATE";
 	}
 	return NULL;
 }
