@@ -852,7 +852,14 @@ encode_record(bytea *key, bytea *value, ArrayType *headers, int64 ts, Size *len)
 	h.timestamp = ts;
 	h.keylen = key ? (int32) VARSIZE_ANY_EXHDR(key) : -1;
 	h.vallen = value ? (int32) VARSIZE_ANY_EXHDR(value) : -1;
-	initStringInfo(&buf);
+	/* one exact allocation in the common case (no headers) */
+	buf.maxlen = sizeof(h) + Max(h.keylen, 0) + Max(h.vallen, 0) + 1;
+	if (headers)
+		buf.maxlen += 256;
+	buf.data = palloc_extended(buf.maxlen, MCXT_ALLOC_HUGE);
+	buf.len = 0;
+	buf.data[0] = '\0';
+	buf.cursor = 0;
 	appendBinaryStringInfo(&buf, (char *) &h, sizeof(h));
 	if (key)
 		appendBinaryStringInfo(&buf, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));

@@ -486,7 +486,8 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				Size		len;
 
 				memcpy(&xlrec, data, sizeof(xlrec));
-				appendStringInfo(buf, "chain %u%s: %u items, %u new pages (%u from free list)",
+				appendStringInfo(buf, "%s %u%s: %u items, %u new pages (%u from free list)",
+								 (xlrec.flags & SK_APPEND_TOPIC) ? "partition" : "chain",
 								 xlrec.chain,
 								 (xlrec.flags & SK_APPEND_DETACHED) ? " (compaction)" : "",
 								 xlrec.nitems, xlrec.nnew, xlrec.nfree_taken);
@@ -498,7 +499,15 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 					SkFragHeader fh;
 
 					memcpy(&fh, item, sizeof(fh));
-					if (fh.flags & SK_FRAG_FIRST)
+					if ((fh.flags & SK_FRAG_FIRST) && (xlrec.flags & SK_APPEND_TOPIC) &&
+						len >= sizeof(fh) + sizeof(int64))
+					{
+						int64		off;
+
+						memcpy(&off, item + sizeof(fh), sizeof(off));
+						appendStringInfo(buf, " first record offset " INT64_FORMAT, off);
+					}
+					else if (fh.flags & SK_FRAG_FIRST)
 						sk_desc_op(buf, item + sizeof(fh), len - sizeof(fh));
 					if (xlrec.nitems > 1)
 						appendStringInfo(buf, " ...");
