@@ -45,6 +45,7 @@
 #include "utils/syscache.h"
 
 #include "store.h"
+#include "topic.h"
 
 PG_MODULE_MAGIC;
 
@@ -83,12 +84,14 @@ sk_shmem_size(void)
 	return MAXALIGN(sizeof(SkShared)) + SK_DSA_INPLACE_SIZE;
 }
 
+
 static void
 sk_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sk_shmem_size());
+	RequestAddinShmemSpace(sk_topic_shmem_size());
 }
 
 static void
@@ -138,6 +141,12 @@ sk_shmem_startup(void)
 		 */
 		dsa_set_size_limit(area, sk_max_memory_bytes() + sk_max_memory_bytes() / 4 + 16 * 1024 * 1024);
 		dsa_detach(area);
+	}
+	{
+		bool		tfound;
+		void	   *tptr = ShmemInitStruct("streamkv topics", sk_topic_shmem_size(), &tfound);
+
+		sk_topic_shmem_init(tptr, tfound, sk_shared->tranche_id);
 	}
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
@@ -238,13 +247,26 @@ sk_xact_callback(XactEvent event, void *arg)
 				else
 					XLogSetAsyncXactLSN(lsn);
 			}
+			sk_topic_after_flush();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* not undone; the WAL writer makes it durable soon */
+
+			/*
+			 * Not undone by the abort, and visible: flush it as a commit
+			 * would, so an immediate stop cannot take back what other
+			 * sessions saw (without waiting for standbys, as an abort
+			 * cannot wait).
+			 */
 			if (sk_last_lsn != InvalidXLogRecPtr)
-				XLogSetAsyncXactLSN(sk_last_lsn);
+			{
+				if (synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+					XLogFlush(sk_last_lsn);
+				else
+					XLogSetAsyncXactLSN(sk_last_lsn);
+			}
 			sk_last_lsn = InvalidXLogRecPtr;
+			sk_topic_after_flush();
 			break;
 		default:
 			break;
@@ -328,6 +350,28 @@ sk_check_reindex(ReindexStmt *stmt)
 				 errhint("Reindex the other tables or indexes by name.")));
 }
 
+/* DROP INDEX of a store would throw its data away behind streamkv's back. */
+static void
+sk_check_drop(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->removeType != OBJECT_INDEX || sk_store_dropping())
+		return;
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (OidIsValid(relid) && sk_is_store_index(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop streamkv store \"%s\"", rv->relname),
+					 errdetail("It holds streamkv's data."),
+					 errhint("DROP EXTENSION streamkv removes streamkv with its data.")));
+	}
+}
+
 static void
 sk_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				  ProcessUtilityContext context, ParamListInfo params,
@@ -335,6 +379,8 @@ sk_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 {
 	if (IsA(pstmt->utilityStmt, ReindexStmt))
 		sk_check_reindex((ReindexStmt *) pstmt->utilityStmt);
+	else if (IsA(pstmt->utilityStmt, DropStmt))
+		sk_check_drop((DropStmt *) pstmt->utilityStmt);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,

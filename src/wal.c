@@ -100,6 +100,16 @@ sk_redo_op_cb(const SkOpHeader *op, void *arg)
 	sk_redo_apply_op(ra->rnode, ra->chain, op);
 }
 
+/* A complete op (keyspace: a blob of ops) or topic record, after redo. */
+static void
+sk_redo_seq(SkRedoArg *ra, uint8 flags, const char *data, Size len, BlockNumber start_blk)
+{
+	if (flags & SK_APPEND_TOPIC)
+		sk_topic_redo_record(ra->rnode, ra->chain, data, len, start_blk);
+	else
+		sk_for_each_op(data, len, sk_redo_op_cb, ra);
+}
+
 static void
 sk_redo_append(XLogReaderState *record)
 {
@@ -119,6 +129,7 @@ sk_redo_append(XLogReaderState *record)
 	bool		in_op;
 	const char *items_start;
 	SkRedoArg	ra;
+	BlockNumber start_blk = InvalidBlockNumber;
 
 	if (datalen < sizeof(xlrec))
 		elog(PANIC, "streamkv redo: short APPEND record");
@@ -227,23 +238,25 @@ sk_redo_append(XLogReaderState *record)
 		{
 			resetStringInfo(&acc);
 			in_op = true;
+			XLogRecGetBlockTag(record, block_id, NULL, NULL, &start_blk);
 		}
 		if (!in_op)
 			continue;
 		appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
 		if (fh.flags & SK_FRAG_LAST)
 		{
-			sk_for_each_op(acc.data, acc.len, sk_redo_op_cb, &ra);
+			sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, start_blk);
 			in_op = false;
 		}
 	}
 	if (xlrec.opdata_len > 0)
 	{
+		/* the op that started in an earlier record: its start is the old tail's chain */
 		if (it.p + xlrec.opdata_len > data + datalen)
 			elog(PANIC, "streamkv redo: truncated operation data");
 		resetStringInfo(&acc);
 		appendBinaryStringInfo(&acc, it.p, xlrec.opdata_len);
-		sk_for_each_op(acc.data, acc.len, sk_redo_op_cb, &ra);
+		sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, InvalidBlockNumber);
 	}
 	pfree(acc.data);
 }
@@ -346,6 +359,45 @@ sk_redo_flush_rec(XLogReaderState *record)
 }
 
 static void
+sk_redo_truncate_rec(XLogReaderState *record)
+{
+	xl_sk_truncate xlrec;
+	RelFileNode rnode;
+	Buffer		buf;
+
+	memcpy(&xlrec, XLogRecGetData(record), sizeof(xlrec));
+	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+	if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+
+		SkPageGetOpaque(page)->next = xlrec.old_free_head;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		SkMetaPageData *meta = SkPageGetMeta(page);
+		SkChainMeta *cm = &meta->chains[xlrec.chain];
+
+		meta->free_head = xlrec.old_head;
+		meta->nfree += xlrec.nfreed;
+		cm->head = xlrec.new_head;
+		cm->npages -= xlrec.nfreed;
+		cm->seq_base = (uint64) xlrec.new_log_start;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+
+	sk_topic_redo_truncate(rnode, xlrec.chain, xlrec.new_head, xlrec.new_log_start);
+}
+
+static void
 sk_redo(XLogReaderState *record)
 {
 	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
@@ -360,6 +412,9 @@ sk_redo(XLogReaderState *record)
 			break;
 		case XLOG_SK_FLUSH:
 			sk_redo_flush_rec(record);
+			break;
+		case XLOG_SK_TRUNCATE:
+			sk_redo_truncate_rec(record);
 			break;
 		default:
 			elog(PANIC, "streamkv redo: unknown record kind %u", info);
@@ -431,7 +486,8 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				Size		len;
 
 				memcpy(&xlrec, data, sizeof(xlrec));
-				appendStringInfo(buf, "chain %u%s: %u items, %u new pages (%u from free list)",
+				appendStringInfo(buf, "%s %u%s: %u items, %u new pages (%u from free list)",
+								 (xlrec.flags & SK_APPEND_TOPIC) ? "partition" : "chain",
 								 xlrec.chain,
 								 (xlrec.flags & SK_APPEND_DETACHED) ? " (compaction)" : "",
 								 xlrec.nitems, xlrec.nnew, xlrec.nfree_taken);
@@ -443,7 +499,15 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 					SkFragHeader fh;
 
 					memcpy(&fh, item, sizeof(fh));
-					if (fh.flags & SK_FRAG_FIRST)
+					if ((fh.flags & SK_FRAG_FIRST) && (xlrec.flags & SK_APPEND_TOPIC) &&
+						len >= sizeof(fh) + sizeof(int64))
+					{
+						int64		off;
+
+						memcpy(&off, item + sizeof(fh), sizeof(off));
+						appendStringInfo(buf, " first record offset " INT64_FORMAT, off);
+					}
+					else if (fh.flags & SK_FRAG_FIRST)
 						sk_desc_op(buf, item + sizeof(fh), len - sizeof(fh));
 					if (xlrec.nitems > 1)
 						appendStringInfo(buf, " ...");
@@ -470,6 +534,15 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				appendStringInfo(buf, "%u chains emptied", xlrec.nchains);
 				break;
 			}
+		case XLOG_SK_TRUNCATE:
+			{
+				xl_sk_truncate xlrec;
+
+				memcpy(&xlrec, data, sizeof(xlrec));
+				appendStringInfo(buf, "chain %u: %u pages freed from the head, new head %u, log start " INT64_FORMAT,
+								 xlrec.chain, xlrec.nfreed, xlrec.new_head, xlrec.new_log_start);
+				break;
+			}
 	}
 }
 
@@ -484,6 +557,8 @@ sk_identify(uint8 info)
 			return "SWITCH";
 		case XLOG_SK_FLUSH:
 			return "FLUSH";
+		case XLOG_SK_TRUNCATE:
+			return "TRUNCATE";
 	}
 	return NULL;
 }
