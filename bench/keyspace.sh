@@ -106,18 +106,38 @@ ERRLOG=$WORK/errors
 : >"$ERRLOG"
 note_err() { printf '%s\n' "$*" >>"$ERRLOG"; say "ERROR: $*"; }
 
+# pg_ready: wait (up to 300 s) until the server accepts connections, e.g. after a crash-restart.
+echo 0 >"$WORK/crashes_seen"    # a file: pg_ready runs in $(...) subshells too
+pg_ready() {
+	local i n
+	n=$(grep -c 'terminated by signal' "$PGLOG")
+	if [ "$n" -gt "$(cat "$WORK/crashes_seen")" ]; then
+		note_err "server crash-restart detected ($n so far): $(grep -E 'PANIC|TRAP|terminated by signal' "$PGLOG" | tail -2 | tr '\n' ' ')"
+		echo "$n" >"$WORK/crashes_seen"
+	fi
+	for i in $(seq 3000); do
+		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" && return 0
+		sleep 0.1
+	done
+	note_err "server not ready after 300 s"
+	return 1
+}
+
 # pgb HOST SYNC SCRIPTFILE -> tps (or ERR)
 pgb() {
-	local host=$1 sync=$2 f=$3 out
-	out=$(PGOPTIONS="-c synchronous_commit=$sync" "$IBIN/pgbench" -n -M prepared -c 2 -j 2 -T "$SECS" \
-		-h "$host" -p "$PGPORT_B" -U "$PGUSER_B" -f "$f" bench 2>&1)
-	local rc=$?
-	local tps; tps=$(printf '%s\n' "$out" | awk '/^tps = /{print $3; exit}')
-	if [ $rc -ne 0 ] || [ -z "$tps" ] || printf '%s\n' "$out" | grep -q 'number of failed transactions: [1-9]'; then
-		note_err "pgbench $(basename "$f") host=$host sync=$sync rc=$rc: $(printf '%s\n' "$out" | grep -iE 'error|abort|fail' | head -5 | tr '\n' ' ')"
-		echo ERR; return
-	fi
-	printf '%.0f\n' "$tps"
+	local host=$1 sync=$2 f=$3 out rc tps try
+	for try in 1 2; do
+		pg_ready
+		out=$(PGOPTIONS="-c synchronous_commit=$sync" "$IBIN/pgbench" -n -M prepared -c 2 -j 2 -T "$SECS" \
+			-h "$host" -p "$PGPORT_B" -U "$PGUSER_B" -f "$f" bench 2>&1)
+		rc=$?
+		tps=$(printf '%s\n' "$out" | awk '/^tps = /{print $3; exit}')
+		if [ $rc -eq 0 ] && [ -n "$tps" ] && ! printf '%s\n' "$out" | grep -q 'number of failed transactions: [1-9]'; then
+			printf '%.0f\n' "$tps"; return
+		fi
+		note_err "pgbench $(basename "$f") host=$host sync=$sync try $try rc=$rc: $(printf '%s\n' "$out" | grep -iE 'error|abort|fail' | head -5 | tr '\n' ' ')"
+	done
+	echo ERR
 }
 
 # rb PORT N ARGS... -> rps of the first result line of redis-benchmark --csv
@@ -143,13 +163,24 @@ fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else 
 
 # psql_ms SYNC SQL -> server-side time of SQL in ms (psql \timing; autocommit: includes the commit)
 psql_ms() {
-	local sync=$1 sql=$2 out
-	out=$(printf '\\timing on\n%s;\n' "$sql" | PGOPTIONS="-c synchronous_commit=$sync" "${PSQL[@]}" -At 2>&1)
-	if [ $? -ne 0 ]; then note_err "psql ($sync) $sql: $(printf '%s' "$out" | grep -v '^Timing' | head -3 | tr '\n' ' ')"; echo ERR; return; fi
+	local sync=$1 sql=$2 out try
+	for try in 1 2; do
+		pg_ready
+		out=$(printf '\\timing on\n%s;\n' "$sql" |
+			PGOPTIONS="-c synchronous_commit=$sync -c client_min_messages=warning" "${PSQL[@]}" -At 2>&1) && break
+		note_err "psql ($sync, try $try) $sql: $(printf '%s' "$out" | grep -v '^Timing' | head -3 | tr '\n' ' ')"
+	done
+	if ! printf '%s\n' "$out" | grep -q '^Time: '; then echo ERR; return; fi
 	printf '%s\n' "$out" | awk '/^Time: /{print $2; exit}'
 }
 ops_per_s() { awk -v n="$1" -v ms="$2" 'BEGIN{ if (ms+0 > 0) printf "%.0f", n/(ms/1000); else printf "ERR" }'; }
-q() { "${PSQL[@]}" -At -c "$1" 2>>"$ERRLOG"; }
+q() {
+	local out
+	pg_ready
+	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
+		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
+	printf '%s\n' "$out"
+}
 
 # ---- pgbench scripts -----------------------------------------------------------------------
 mkdir -p "$WORK/pgb"
@@ -335,13 +366,16 @@ done
 	echo
 	echo "## Errors"
 	echo
-	n=$(grep -cE 'ERROR|PANIC|FATAL|TRAP|terminated by signal' "$PGLOG")
+	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated|invalid record'
+	rec='the database system is (in recovery mode|starting up|shutting down|not yet accepting)'
+	n=$(grep -E "$pat" "$PGLOG" | grep -cvE "$rec")
+	nrec=$(grep -cE "$rec" "$PGLOG")
 	if [ -s "$ERRLOG" ] || [ "$n" -gt 0 ]; then
 		sed 's/^/- /' "$ERRLOG"
-		echo "- server log ($PGLOG): $n ERROR/FATAL/PANIC lines; first ones:"
+		echo "- server log ($PGLOG): $n ERROR/PANIC/crash lines (plus $nrec 'database system is in recovery mode/starting up' FATALs of refused connections):"
 		echo
 		echo '```'
-		grep -E 'ERROR|PANIC|FATAL|TRAP|terminated by signal' "$PGLOG" | head -10
+		grep -E "$pat" "$PGLOG" | grep -vE "$rec" | head -20
 		echo '```'
 	else
 		echo "none"
