@@ -14,8 +14,10 @@
 # Rows of the tables:
 #  1. per call: one command per statement/request, 2 clients. streamkv = pgbench -M prepared -c 2 -j 2
 #     -T BENCH_SECONDS of `SELECT streamkv.<op>(...)` on keys random over 100k; "SELECT 1" = the same
-#     pgbench with `SELECT 1` (the floor of a SQL round trip); redis = redis-benchmark -c 2 -r 100000
-#     (-n calibrated to last about BENCH_SECONDS). Ratios: streamkv/SELECT 1 and streamkv/redis.
+#     pgbench with `SELECT 1` (the floor of a SQL round trip; run before and after, mean used);
+#     "xid+commit" = `SELECT pg_current_xact_id()` (the floor of a durable write transaction);
+#     redis = redis-benchmark -c 2 -r 100000 (-n calibrated to last about BENCH_SECONDS), run right
+#     after the matching pgbench run. Ratios: streamkv/SELECT 1, streamkv/xid+commit, streamkv/redis.
 #     synchronous_commit=on is compared with redis appendfsync always ("durable"), =off with
 #     appendfsync everysec; both also with the redis without persistence. TCP; the Unix-socket
 #     numbers follow in their own columns.
@@ -116,7 +118,7 @@ pg_ready() {
 		echo "$n" >"$WORK/crashes_seen"
 	fi
 	for i in $(seq 3000); do
-		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" && return 0
+		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench && return 0
 		sleep 0.1
 	done
 	note_err "server not ready after 300 s"
@@ -206,33 +208,41 @@ SELECT streamkv.hset('myhash:' || :k, 'element:' || :f, 'xxx');
 EOF
 chmod -R a+rX "$WORK/pgb"
 
+cat >"$WORK/pgb/commit.sql" <<'EOF2'
+SELECT pg_current_xact_id();
+EOF2
+chmod a+r "$WORK/pgb/commit.sql"
+
 OPS=(set get incr hset)
-declare -A T   # T[transport,sync,op] -> tps; op "select1" is the floor
-declare -A R   # R[redisconfig,op]
+declare -A T   # T[transport,sync,op] -> tps; op select1 = SELECT 1 (mean of before/after), commit = xid + commit
+declare -A R   # R[redisconfig,sync,op] -> rps, measured right after the matching pgbench run
+aof_of()  { [ "$1" = on ] && echo always || echo everysec; }
+port_of() { case $1 in none) echo $RPORT_NONE ;; always) echo $RPORT_ALWAYS ;; everysec) echo $RPORT_EVERYSEC ;; esac; }
+mean() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.0f", (a+b)/2; else if (a+0 > 0) print a; else if (b+0 > 0) print b; else print "ERR" }'; }
 
-say "per-call benchmarks: pgbench ${SECS}s per run, TCP then Unix socket"
+say "per-call benchmarks: pgbench ${SECS}s per run (TCP and Unix socket), redis-benchmark -c 2 interleaved"
 for sync in on off; do
+	aof=$(aof_of $sync)
 	q 'SELECT streamkv.flushdb()' >/dev/null
-	for tr in tcp unix; do
-		host=127.0.0.1; [ $tr = unix ] && host=$SOCK
-		T[$tr,$sync,select1]=$(pgb "$host" $sync "$WORK/pgb/select1.sql")
-		for op in "${OPS[@]}"; do
-			T[$tr,$sync,$op]=$(pgb "$host" $sync "$WORK/pgb/$op.sql")
-			say "  sync=$sync $tr $op: ${T[$tr,$sync,$op]} tps (SELECT 1: ${T[$tr,$sync,select1]})"
-		done
-	done
-done
-
-say "per-call benchmarks: redis-benchmark -c 2"
-for cfg in none always everysec; do
-	case $cfg in none) port=$RPORT_NONE ;; always) port=$RPORT_ALWAYS ;; everysec) port=$RPORT_EVERYSEC ;; esac
-	redis-cli -p "$port" flushall >/dev/null
+	redis-cli -p $RPORT_NONE flushall >/dev/null; redis-cli -p "$(port_of $aof)" flushall >/dev/null
+	s1a_tcp=$(pgb 127.0.0.1 $sync "$WORK/pgb/select1.sql")
+	s1a_unix=$(pgb "$SOCK" $sync "$WORK/pgb/select1.sql")
+	T[tcp,$sync,commit]=$(pgb 127.0.0.1 $sync "$WORK/pgb/commit.sql")
 	for op in "${OPS[@]}"; do
-		R[$cfg,$op]=$(rb_timed "$port" -c 2 -r $KEYS -t "$op")
-		say "  redis $cfg $op: ${R[$cfg,$op]} rps"
+		T[tcp,$sync,$op]=$(pgb 127.0.0.1 $sync "$WORK/pgb/$op.sql")
+		R[none,$sync,$op]=$(rb_timed $RPORT_NONE -c 2 -r $KEYS -t "$op")
+		R[aof,$sync,$op]=$(rb_timed "$(port_of $aof)" -c 2 -r $KEYS -t "$op")
+		T[unix,$sync,$op]=$(pgb "$SOCK" $sync "$WORK/pgb/$op.sql")
+		say "  sync=$sync $op: streamkv ${T[tcp,$sync,$op]} tps (Unix ${T[unix,$sync,$op]}), redis ${R[none,$sync,$op]} rps, redis AOF $aof ${R[aof,$sync,$op]} rps"
 	done
-	redis-cli -p "$port" flushall >/dev/null
+	s1b_tcp=$(pgb 127.0.0.1 $sync "$WORK/pgb/select1.sql")
+	s1b_unix=$(pgb "$SOCK" $sync "$WORK/pgb/select1.sql")
+	T[tcp,$sync,select1]=$(mean "$s1a_tcp" "$s1b_tcp")
+	T[unix,$sync,select1]=$(mean "$s1a_unix" "$s1b_unix")
+	T[tcp,$sync,select1_range]="$s1a_tcp/$s1b_tcp"
+	say "  sync=$sync SELECT 1: TCP $s1a_tcp/$s1b_tcp, Unix $s1a_unix/$s1b_unix; xid+commit ${T[tcp,$sync,commit]} tps"
 done
+redis-cli -p $RPORT_NONE flushall >/dev/null; redis-cli -p $RPORT_ALWAYS flushall >/dev/null; redis-cli -p $RPORT_EVERYSEC flushall >/dev/null
 
 # ---- one statement ---------------------------------------------------------------------------
 say "one statement: 1M incr/set"
@@ -313,16 +323,18 @@ done
 	echo
 	echo "## 1. One call per statement (pgbench -M prepared -c 2 -j 2 -T $SECS; redis-benchmark -c 2; keys random over $KEYS)"
 	echo
-	echo "sync=on is paired with redis AOF appendfsync always (durable), sync=off with appendfsync everysec."
+	echo "synchronous_commit=on is paired with redis AOF appendfsync always (durable), =off with appendfsync everysec."
+	echo "Each redis number is measured right after the matching pgbench run. \"xid+commit\" = pgbench of"
+	echo "\`SELECT pg_current_xact_id()\` (a transaction that assigns an xid and commits: the floor of a durable write)."
 	echo
-	echo "| op | synchronous_commit | streamkv tps (TCP) | SELECT 1 tps (TCP) | **streamkv / SELECT 1** | redis rps, no persistence | **streamkv / redis** | redis rps, AOF | redis AOF fsync | **streamkv / redis AOF** | streamkv tps (Unix) | SELECT 1 tps (Unix) | streamkv / SELECT 1 (Unix) |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"
+	echo "| op | synchronous_commit | streamkv tps (TCP) | SELECT 1 tps (TCP, before/after) | **streamkv / SELECT 1** | xid+commit tps | **streamkv / xid+commit** | redis rps, no persistence | **streamkv / redis** | redis AOF fsync | redis rps, AOF | **streamkv / redis AOF** | streamkv tps (Unix) | SELECT 1 tps (Unix) | streamkv / SELECT 1 (Unix) |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
 	for sync in on off; do
-		aof=always; [ $sync = off ] && aof=everysec
+		aof=$(aof_of $sync)
 		for op in "${OPS[@]}"; do
-			a=${T[tcp,$sync,$op]} s1=${T[tcp,$sync,select1]} rn=${R[none,$op]} ra=${R[$aof,$op]}
+			a=${T[tcp,$sync,$op]} s1=${T[tcp,$sync,select1]} c=${T[tcp,$sync,commit]} rn=${R[none,$sync,$op]} ra=${R[aof,$sync,$op]}
 			ua=${T[unix,$sync,$op]} us1=${T[unix,$sync,select1]}
-			echo "| $op | $sync | $(fmt "$a") | $(fmt "$s1") | **$(ratio "$a" "$s1")** | $(fmt "$rn") | **$(ratio "$a" "$rn")** | $(fmt "$ra") | $aof | **$(ratio "$a" "$ra")** | $(fmt "$ua") | $(fmt "$us1") | $(ratio "$ua" "$us1") |"
+			echo "| $op | $sync | $(fmt "$a") | $(fmt "$s1") (${T[tcp,$sync,select1_range]}) | **$(ratio "$a" "$s1")** | $(fmt "$c") | **$(ratio "$a" "$c")** | $(fmt "$rn") | **$(ratio "$a" "$rn")** | $aof | $(fmt "$ra") | **$(ratio "$a" "$ra")** | $(fmt "$ua") | $(fmt "$us1") | $(ratio "$ua" "$us1") |"
 		done
 	done
 	echo
