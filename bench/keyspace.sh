@@ -15,9 +15,10 @@
 #  1. per call: one command per statement/request, 2 clients. streamkv = pgbench -M prepared -c 2 -j 2
 #     -T BENCH_SECONDS of `SELECT streamkv.<op>(...)` on keys random over 100k; "SELECT 1" = the same
 #     pgbench with `SELECT 1` (the floor of a SQL round trip; run before and after, mean used);
-#     "xid+commit" = `SELECT pg_current_xact_id()` (the floor of a durable write transaction);
+#     "1-row INSERT" = `INSERT INTO bench_floor VALUES (:k)` into a logged table, run right before each
+#     op (the floor of a durable write transaction: with synchronous_commit=on both wait for fsync);
 #     redis = redis-benchmark -c 2 -r 100000 (-n calibrated to last about BENCH_SECONDS), run right
-#     after the matching pgbench run. Ratios: streamkv/SELECT 1, streamkv/xid+commit, streamkv/redis.
+#     after the matching pgbench run. Ratios: streamkv/SELECT 1, streamkv/INSERT, streamkv/redis.
 #     synchronous_commit=on is compared with redis appendfsync always ("durable"), =off with
 #     appendfsync everysec; both also with the redis without persistence. TCP; the Unix-socket
 #     numbers follow in their own columns.
@@ -87,7 +88,7 @@ PG_STARTED=1
 PGUSER_B=$( [ -n "$RUN_USER" ] && echo "$RUN_USER" || id -un )
 "$IBIN/createdb" -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" bench || die "createdb failed"
 PSQL=("$IBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench)
-"${PSQL[@]}" -c 'CREATE EXTENSION streamkv' || die "CREATE EXTENSION failed"
+"${PSQL[@]}" -c 'CREATE EXTENSION streamkv' -c 'CREATE TABLE bench_floor (k int)' || die "CREATE EXTENSION failed"
 
 # ---- redis --------------------------------------------------------------------------
 start_redis() { # PORT ARGS...
@@ -208,13 +209,14 @@ SELECT streamkv.hset('myhash:' || :k, 'element:' || :f, 'xxx');
 EOF
 chmod -R a+rX "$WORK/pgb"
 
-cat >"$WORK/pgb/commit.sql" <<'EOF2'
-SELECT pg_current_xact_id();
+cat >"$WORK/pgb/commit.sql" <<EOF2
+\set k random(1, $KEYS)
+INSERT INTO bench_floor VALUES (:k);
 EOF2
 chmod a+r "$WORK/pgb/commit.sql"
 
 OPS=(set get incr hset)
-declare -A T   # T[transport,sync,op] -> tps; op select1 = SELECT 1 (mean of before/after), commit = xid + commit
+declare -A T   # T[transport,sync,op] -> tps; op select1 = SELECT 1 (mean of before/after), commit_<op> = 1-row INSERT run before <op>
 declare -A R   # R[redisconfig,sync,op] -> rps, measured right after the matching pgbench run
 aof_of()  { [ "$1" = on ] && echo always || echo everysec; }
 port_of() { case $1 in none) echo $RPORT_NONE ;; always) echo $RPORT_ALWAYS ;; everysec) echo $RPORT_EVERYSEC ;; esac; }
@@ -227,20 +229,20 @@ for sync in on off; do
 	redis-cli -p $RPORT_NONE flushall >/dev/null; redis-cli -p "$(port_of $aof)" flushall >/dev/null
 	s1a_tcp=$(pgb 127.0.0.1 $sync "$WORK/pgb/select1.sql")
 	s1a_unix=$(pgb "$SOCK" $sync "$WORK/pgb/select1.sql")
-	T[tcp,$sync,commit]=$(pgb 127.0.0.1 $sync "$WORK/pgb/commit.sql")
 	for op in "${OPS[@]}"; do
+		T[tcp,$sync,commit_$op]=$(pgb 127.0.0.1 $sync "$WORK/pgb/commit.sql")
 		T[tcp,$sync,$op]=$(pgb 127.0.0.1 $sync "$WORK/pgb/$op.sql")
 		R[none,$sync,$op]=$(rb_timed $RPORT_NONE -c 2 -r $KEYS -t "$op")
 		R[aof,$sync,$op]=$(rb_timed "$(port_of $aof)" -c 2 -r $KEYS -t "$op")
 		T[unix,$sync,$op]=$(pgb "$SOCK" $sync "$WORK/pgb/$op.sql")
-		say "  sync=$sync $op: streamkv ${T[tcp,$sync,$op]} tps (Unix ${T[unix,$sync,$op]}), redis ${R[none,$sync,$op]} rps, redis AOF $aof ${R[aof,$sync,$op]} rps"
+		say "  sync=$sync $op: streamkv ${T[tcp,$sync,$op]} tps (Unix ${T[unix,$sync,$op]}), INSERT ${T[tcp,$sync,commit_$op]} tps, redis ${R[none,$sync,$op]} rps, redis AOF $aof ${R[aof,$sync,$op]} rps"
 	done
 	s1b_tcp=$(pgb 127.0.0.1 $sync "$WORK/pgb/select1.sql")
 	s1b_unix=$(pgb "$SOCK" $sync "$WORK/pgb/select1.sql")
 	T[tcp,$sync,select1]=$(mean "$s1a_tcp" "$s1b_tcp")
 	T[unix,$sync,select1]=$(mean "$s1a_unix" "$s1b_unix")
 	T[tcp,$sync,select1_range]="$s1a_tcp/$s1b_tcp"
-	say "  sync=$sync SELECT 1: TCP $s1a_tcp/$s1b_tcp, Unix $s1a_unix/$s1b_unix; xid+commit ${T[tcp,$sync,commit]} tps"
+	say "  sync=$sync SELECT 1: TCP $s1a_tcp/$s1b_tcp, Unix $s1a_unix/$s1b_unix"
 done
 redis-cli -p $RPORT_NONE flushall >/dev/null; redis-cli -p $RPORT_ALWAYS flushall >/dev/null; redis-cli -p $RPORT_EVERYSEC flushall >/dev/null
 
@@ -324,15 +326,16 @@ done
 	echo "## 1. One call per statement (pgbench -M prepared -c 2 -j 2 -T $SECS; redis-benchmark -c 2; keys random over $KEYS)"
 	echo
 	echo "synchronous_commit=on is paired with redis AOF appendfsync always (durable), =off with appendfsync everysec."
-	echo "Each redis number is measured right after the matching pgbench run. \"xid+commit\" = pgbench of"
-	echo "\`SELECT pg_current_xact_id()\` (a transaction that assigns an xid and commits: the floor of a durable write)."
+	echo "Each redis number is measured right after the matching pgbench run. \"1-row INSERT\" = pgbench of"
+	echo "\`INSERT INTO bench_floor VALUES (:k)\` (a logged table; the floor of a write transaction, fsync-bound when"
+	echo "synchronous_commit=on), run right before each op because this VM's fsync rate drifts a lot."
 	echo
-	echo "| op | synchronous_commit | streamkv tps (TCP) | SELECT 1 tps (TCP, before/after) | **streamkv / SELECT 1** | xid+commit tps | **streamkv / xid+commit** | redis rps, no persistence | **streamkv / redis** | redis AOF fsync | redis rps, AOF | **streamkv / redis AOF** | streamkv tps (Unix) | SELECT 1 tps (Unix) | streamkv / SELECT 1 (Unix) |"
+	echo "| op | synchronous_commit | streamkv tps (TCP) | SELECT 1 tps (TCP, before/after) | **streamkv / SELECT 1** | 1-row INSERT tps | **streamkv / INSERT** | redis rps, no persistence | **streamkv / redis** | redis AOF fsync | redis rps, AOF | **streamkv / redis AOF** | streamkv tps (Unix) | SELECT 1 tps (Unix) | streamkv / SELECT 1 (Unix) |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
 	for sync in on off; do
 		aof=$(aof_of $sync)
 		for op in "${OPS[@]}"; do
-			a=${T[tcp,$sync,$op]} s1=${T[tcp,$sync,select1]} c=${T[tcp,$sync,commit]} rn=${R[none,$sync,$op]} ra=${R[aof,$sync,$op]}
+			a=${T[tcp,$sync,$op]} s1=${T[tcp,$sync,select1]} c=${T[tcp,$sync,commit_$op]} rn=${R[none,$sync,$op]} ra=${R[aof,$sync,$op]}
 			ua=${T[unix,$sync,$op]} us1=${T[unix,$sync,select1]}
 			echo "| $op | $sync | $(fmt "$a") | $(fmt "$s1") (${T[tcp,$sync,select1_range]}) | **$(ratio "$a" "$s1")** | $(fmt "$c") | **$(ratio "$a" "$c")** | $(fmt "$rn") | **$(ratio "$a" "$rn")** | $aof | $(fmt "$ra") | **$(ratio "$a" "$ra")** | $(fmt "$ua") | $(fmt "$us1") | $(ratio "$ua" "$us1") |"
 		done
