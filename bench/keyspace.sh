@@ -381,7 +381,7 @@ done
 	echo
 	echo "## Errors"
 	echo
-	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated|invalid record'
+	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated'
 	rec='the database system is (in recovery mode|starting up|shutting down|not yet accepting)'
 	n=$(grep -E "$pat" "$PGLOG" | grep -cvE "$rec")
 	nrec=$(grep -cE "$rec" "$PGLOG")
