@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# streamkv keyspace benchmark: one command, prints a markdown table of RATIOS measured in
+# the same run (absolute numbers alone mean little on a noisy machine).
+#
+#   bench/keyspace.sh                     # as root or as a normal user; BENCH_SECONDS=10 by default
+#   BENCH_SECONDS=5 bench/keyspace.sh     # quicker
+#
+# It builds and installs the extension into the private install (.pgrun/inst, scripts/common.sh),
+# starts its OWN throwaway cluster (.pgrun/bench-data, 127.0.0.1:54380 + a Unix socket under /tmp,
+# shared_buffers=256MB, max_wal_size=4GB, streamkv.max_memory=1GB, fsync on) and three redis-servers
+# on 127.0.0.1: 6395 (--save '' --appendonly no), 6396 (AOF, appendfsync always), 6397 (AOF,
+# appendfsync everysec). Everything is stopped at exit. Output: stdout and bench/out/keyspace-<date>.md.
+#
+# Rows of the tables:
+#  1. per call: one command per statement/request, 2 clients. streamkv = pgbench -M prepared -c 2 -j 2
+#     -T BENCH_SECONDS of `SELECT streamkv.<op>(...)` on keys random over 100k; "SELECT 1" = the same
+#     pgbench with `SELECT 1` (the floor of a SQL round trip; run before and after, mean used);
+#     "1-row INSERT" = `INSERT INTO bench_floor VALUES (:k)` into a logged table, run right before each
+#     op (the floor of a durable write transaction: with synchronous_commit=on both wait for fsync);
+#     redis = redis-benchmark -c 2 -r 100000 (-n calibrated to last about BENCH_SECONDS), run right
+#     after the matching pgbench run. Ratios: streamkv/SELECT 1, streamkv/INSERT, streamkv/redis.
+#     synchronous_commit=on is compared with redis appendfsync always ("durable"), =off with
+#     appendfsync everysec; both also with the redis without persistence. TCP; the Unix-socket
+#     numbers follow in their own columns.
+#  2. one statement: 1,000,000 incr/set in one SELECT (psql \timing, includes the commit) vs
+#     redis-benchmark -P 16 -c 1 -n 1000000 -r 1000000; plus INSERT ... SELECT of 1M rows into an
+#     UNLOGGED and a logged table as a plain-PostgreSQL baseline.
+#  3. memory per key after 1,000,000 set('key:'||i, 'value:'||i): streamkv.info() memory_used
+#     (growth and total) / dbsize vs redis INFO used_memory after the same SETs (redis-cli --pipe).
+#  4. load after restart (pg_ctl restart -m fast, then -m immediate, 1M keys): first
+#     `SELECT streamkv.dbsize()` (\timing, and wall time with connection) and info().last_load_ms.
+# No assertions: this is a benchmark, not a test. Server errors are listed at the end.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+set +e            # a failing measurement is reported as ERR, not fatal
+set -uo pipefail
+
+SECS=${BENCH_SECONDS:-10}
+PGPORT_B=54380
+RPORT_NONE=6395 RPORT_ALWAYS=6396 RPORT_EVERYSEC=6397
+KEYS=100000
+N1M=1000000
+
+skv_deps
+skv_pick_user
+WORK=$(mktemp -d /tmp/streamkv-bench-XXXXXX)
+chmod 755 "$WORK"
+SOCK=$WORK/pgsock
+DATA=$RUNDIR/bench-data
+PGLOG=$RUNDIR/bench.log
+OUTDIR=$REPO/bench/out
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+OUT=$OUTDIR/keyspace-$STAMP.md
+mkdir -p "$OUTDIR"
+
+REDIS_PIDS=()
+PG_STARTED=
+cleanup() {
+	local p
+	if [ -n "$PG_STARTED" ] && skv_running "$DATA"; then
+		skv_pg_ctl -D "$DATA" -m fast -w stop >/dev/null 2>&1
+	fi
+	for p in "${REDIS_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${REDIS_PIDS[@]}"; do
+		while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build, cluster -----------------------------------------------------------
+skv_own_dirs "$RUNDIR"
+skv_inst_tree
+skv_build '-Wall -Wextra -Wno-unused-parameter' || die "build failed"
+
+if skv_running "$DATA"; then skv_pg_ctl -D "$DATA" -m immediate -w stop >/dev/null; fi
+rm -rf "$DATA" "$DATA.initdb.log"
+skv_own_dirs "$DATA" "$SOCK"
+chmod 700 "$DATA"
+skv_initdb "$DATA" "$PGPORT_B" "$SOCK" \
+	"shared_buffers = 256MB" "max_wal_size = 4GB" "streamkv.max_memory = 1GB" \
+	"max_connections = 20" || die "initdb failed"
+: >"$PGLOG"; [ -n "$RUN_USER" ] && chown "$RUN_USER:" "$PGLOG"
+say "starting the benchmark cluster on 127.0.0.1:$PGPORT_B"
+skv_pg_ctl -D "$DATA" -l "$PGLOG" -w -t 120 start >/dev/null ||
+	{ tail -n 30 "$PGLOG" >&2; die "the benchmark cluster did not start"; }
+PG_STARTED=1
+PGUSER_B=$( [ -n "$RUN_USER" ] && echo "$RUN_USER" || id -un )
+"$IBIN/createdb" -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" bench || die "createdb failed"
+PSQL=("$IBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench)
+"${PSQL[@]}" -c 'CREATE EXTENSION streamkv' -c 'CREATE TABLE bench_floor (k int)' || die "CREATE EXTENSION failed"
+
+# ---- redis --------------------------------------------------------------------------
+start_redis() { # PORT ARGS...
+	local port=$1; shift
+	mkdir -p "$WORK/redis-$port"
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$WORK/redis-$port" --save '' \
+		--daemonize no --logfile "$WORK/redis-$port/log" "$@" &
+	REDIS_PIDS+=($!)
+	local i; for i in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+	die "redis-server on $port did not start"
+}
+start_redis $RPORT_NONE --appendonly no
+start_redis $RPORT_ALWAYS --appendonly yes --appendfsync always
+start_redis $RPORT_EVERYSEC --appendonly yes --appendfsync everysec
+
+# ---- measurement helpers ---------------------------------------------------------------
+ERRLOG=$WORK/errors
+: >"$ERRLOG"
+note_err() { printf '%s\n' "$*" >>"$ERRLOG"; say "ERROR: $*"; }
+
+# pg_ready: wait (up to 300 s) until the server accepts connections, e.g. after a crash-restart.
+echo 0 >"$WORK/crashes_seen"    # a file: pg_ready runs in $(...) subshells too
+pg_ready() {
+	local i n
+	n=$(grep -c 'terminated by signal' "$PGLOG")
+	if [ "$n" -gt "$(cat "$WORK/crashes_seen")" ]; then
+		note_err "server crash-restart detected ($n so far): $(grep -E 'PANIC|TRAP|terminated by signal' "$PGLOG" | tail -2 | tr '\n' ' ')"
+		echo "$n" >"$WORK/crashes_seen"
+	fi
+	for i in $(seq 3000); do
+		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench && return 0
+		sleep 0.1
+	done
+	note_err "server not ready after 300 s"
+	return 1
+}
+
+# pgb HOST SYNC SCRIPTFILE -> tps (or ERR)
+pgb() {
+	local host=$1 sync=$2 f=$3 out rc tps try
+	for try in 1 2; do
+		pg_ready
+		out=$(PGOPTIONS="-c synchronous_commit=$sync" "$IBIN/pgbench" -n -M prepared -c 2 -j 2 -T "$SECS" \
+			-h "$host" -p "$PGPORT_B" -U "$PGUSER_B" -f "$f" bench 2>&1)
+		rc=$?
+		tps=$(printf '%s\n' "$out" | awk '/^tps = /{print $3; exit}')
+		if [ $rc -eq 0 ] && [ -n "$tps" ] && ! printf '%s\n' "$out" | grep -q 'number of failed transactions: [1-9]'; then
+			printf '%.0f\n' "$tps"; return
+		fi
+		note_err "pgbench $(basename "$f") host=$host sync=$sync try $try rc=$rc: $(printf '%s\n' "$out" | grep -iE 'error|abort|fail' | head -5 | tr '\n' ' ')"
+	done
+	echo ERR
+}
+
+# rb PORT N ARGS... -> rps of the first result line of redis-benchmark --csv
+rb_once() {
+	local port=$1 n=$2; shift 2
+	redis-benchmark -h 127.0.0.1 -p "$port" -n "$n" --csv "$@" 2>/dev/null |
+		awk -F'"' 'NR>1 && $4 != "" {print $4; exit}'
+}
+# rb_timed PORT ARGS...: calibrate -n on a short run so that the measured run lasts ~SECS
+rb_timed() {
+	local port=$1; shift
+	local est n r
+	est=$(rb_once "$port" 2000 "$@")
+	[ -z "$est" ] && { note_err "redis-benchmark -p $port $*: no result"; echo ERR; return; }
+	n=$(awk -v e="$est" -v s="$SECS" 'BEGIN{n=int(e*s); if(n<2000)n=2000; print n}')
+	r=$(rb_once "$port" "$n" "$@")
+	[ -z "$r" ] && { note_err "redis-benchmark -p $port $*: no result"; echo ERR; return; }
+	printf '%.0f\n' "$r"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else printf "n/a" }'; }
+fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else printf "%s", a }'; }
+
+# psql_ms SYNC SQL -> server-side time of SQL in ms (psql \timing; autocommit: includes the commit)
+psql_ms() {
+	local sync=$1 sql=$2 out try
+	for try in 1 2; do
+		pg_ready
+		out=$(printf '\\timing on\n%s;\n' "$sql" |
+			PGOPTIONS="-c synchronous_commit=$sync -c client_min_messages=warning" "${PSQL[@]}" -At 2>&1) && break
+		note_err "psql ($sync, try $try) $sql: $(printf '%s' "$out" | grep -v '^Timing' | head -3 | tr '\n' ' ')"
+	done
+	if ! printf '%s\n' "$out" | grep -q '^Time: '; then echo ERR; return; fi
+	printf '%s\n' "$out" | awk '/^Time: /{print $2; exit}'
+}
+ops_per_s() { awk -v n="$1" -v ms="$2" 'BEGIN{ if (ms+0 > 0) printf "%.0f", n/(ms/1000); else printf "ERR" }'; }
+q() {
+	local out
+	pg_ready
+	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
+		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
+	printf '%s\n' "$out"
+}
+
+# ---- pgbench scripts -----------------------------------------------------------------------
+mkdir -p "$WORK/pgb"
+cat >"$WORK/pgb/select1.sql" <<'EOF'
+SELECT 1;
+EOF
+cat >"$WORK/pgb/set.sql" <<EOF
+\set k random(1, $KEYS)
+SELECT streamkv.set('key:' || :k, 'value');
+EOF
+cat >"$WORK/pgb/get.sql" <<EOF
+\set k random(1, $KEYS)
+SELECT streamkv.get('key:' || :k);
+EOF
+cat >"$WORK/pgb/incr.sql" <<EOF
+\set k random(1, $KEYS)
+SELECT streamkv.incr('counter:' || :k);
+EOF
+cat >"$WORK/pgb/hset.sql" <<EOF
+\set k random(1, $KEYS)
+\set f random(1, $KEYS)
+SELECT streamkv.hset('myhash:' || :k, 'element:' || :f, 'xxx');
+EOF
+chmod -R a+rX "$WORK/pgb"
+
+cat >"$WORK/pgb/commit.sql" <<EOF2
+\set k random(1, $KEYS)
+INSERT INTO bench_floor VALUES (:k);
+EOF2
+chmod a+r "$WORK/pgb/commit.sql"
+
+OPS=(set get incr hset)
+declare -A T   # T[transport,sync,op] -> tps; op select1 = SELECT 1 (mean of before/after), commit_<op> = 1-row INSERT run before <op>
+declare -A R   # R[redisconfig,sync,op] -> rps, measured right after the matching pgbench run
+aof_of()  { [ "$1" = on ] && echo always || echo everysec; }
+port_of() { case $1 in none) echo $RPORT_NONE ;; always) echo $RPORT_ALWAYS ;; everysec) echo $RPORT_EVERYSEC ;; esac; }
+mean() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.0f", (a+b)/2; else if (a+0 > 0) print a; else if (b+0 > 0) print b; else print "ERR" }'; }
+
+say "per-call benchmarks: pgbench ${SECS}s per run (TCP and Unix socket), redis-benchmark -c 2 interleaved"
+for sync in on off; do
+	aof=$(aof_of $sync)
+	q 'SELECT streamkv.flushdb()' >/dev/null
+	redis-cli -p $RPORT_NONE flushall >/dev/null; redis-cli -p "$(port_of $aof)" flushall >/dev/null
+	s1a_tcp=$(pgb 127.0.0.1 $sync "$WORK/pgb/select1.sql")
+	s1a_unix=$(pgb "$SOCK" $sync "$WORK/pgb/select1.sql")
+	for op in "${OPS[@]}"; do
+		T[tcp,$sync,commit_$op]=$(pgb 127.0.0.1 $sync "$WORK/pgb/commit.sql")
+		T[tcp,$sync,$op]=$(pgb 127.0.0.1 $sync "$WORK/pgb/$op.sql")
+		R[none,$sync,$op]=$(rb_timed $RPORT_NONE -c 2 -r $KEYS -t "$op")
+		R[aof,$sync,$op]=$(rb_timed "$(port_of $aof)" -c 2 -r $KEYS -t "$op")
+		T[unix,$sync,$op]=$(pgb "$SOCK" $sync "$WORK/pgb/$op.sql")
+		say "  sync=$sync $op: streamkv ${T[tcp,$sync,$op]} tps (Unix ${T[unix,$sync,$op]}), INSERT ${T[tcp,$sync,commit_$op]} tps, redis ${R[none,$sync,$op]} rps, redis AOF $aof ${R[aof,$sync,$op]} rps"
+	done
+	s1b_tcp=$(pgb 127.0.0.1 $sync "$WORK/pgb/select1.sql")
+	s1b_unix=$(pgb "$SOCK" $sync "$WORK/pgb/select1.sql")
+	T[tcp,$sync,select1]=$(mean "$s1a_tcp" "$s1b_tcp")
+	T[unix,$sync,select1]=$(mean "$s1a_unix" "$s1b_unix")
+	T[tcp,$sync,select1_range]="$s1a_tcp/$s1b_tcp"
+	say "  sync=$sync SELECT 1: TCP $s1a_tcp/$s1b_tcp, Unix $s1a_unix/$s1b_unix"
+done
+redis-cli -p $RPORT_NONE flushall >/dev/null; redis-cli -p $RPORT_ALWAYS flushall >/dev/null; redis-cli -p $RPORT_EVERYSEC flushall >/dev/null
+
+# ---- one statement ---------------------------------------------------------------------------
+say "one statement: 1M incr/set"
+declare -A S
+for sync in on off; do
+	q 'SELECT streamkv.flushdb()' >/dev/null
+	S[$sync,incr]=$(psql_ms $sync "SELECT count(streamkv.incr('c')) FROM generate_series(1, $N1M)")
+	q 'SELECT streamkv.flushdb()' >/dev/null
+	S[$sync,set]=$(psql_ms $sync "SELECT count(streamkv.set('k' || i, 'v')) FROM generate_series(1, $N1M) i")
+	S[$sync,set_over]=$(psql_ms $sync "SELECT count(streamkv.set('k' || i, 'v')) FROM generate_series(1, $N1M) i")
+	q 'DROP TABLE IF EXISTS tu, tl' >/dev/null
+	q 'CREATE UNLOGGED TABLE tu (k text, v text)' >/dev/null
+	q 'CREATE TABLE tl (k text, v text)' >/dev/null
+	S[$sync,unlogged]=$(psql_ms $sync "INSERT INTO tu SELECT 'k' || i, 'v' FROM generate_series(1, $N1M) i")
+	S[$sync,logged]=$(psql_ms $sync "INSERT INTO tl SELECT 'k' || i, 'v' FROM generate_series(1, $N1M) i")
+	q 'DROP TABLE IF EXISTS tu, tl' >/dev/null
+	say "  sync=$sync ms: incr ${S[$sync,incr]} set ${S[$sync,set]} set-overwrite ${S[$sync,set_over]} unlogged ${S[$sync,unlogged]} logged ${S[$sync,logged]}"
+done
+q 'SELECT streamkv.flushdb()' >/dev/null
+q 'CHECKPOINT' >/dev/null
+for cfg in none always everysec; do
+	case $cfg in none) port=$RPORT_NONE ;; always) port=$RPORT_ALWAYS ;; everysec) port=$RPORT_EVERYSEC ;; esac
+	redis-cli -p "$port" flushall >/dev/null
+	for op in incr set; do
+		R[$cfg,P$op]=$(rb_once "$port" $N1M -P 16 -c 1 -r $N1M -t $op)
+		[ -z "${R[$cfg,P$op]}" ] && { note_err "redis-benchmark -P 16 $cfg $op: no result"; R[$cfg,P$op]=ERR; }
+		say "  redis -P 16 $cfg $op: ${R[$cfg,P$op]} rps"
+	done
+	redis-cli -p "$port" flushall >/dev/null
+done
+
+# ---- memory per key ------------------------------------------------------------------------------
+say "memory per key: 1M set('key:'||i, 'value:'||i)"
+q 'SELECT streamkv.flushdb()' >/dev/null
+MEM0=$(q 'SELECT memory_used FROM streamkv.info()')
+MEM_MS=$(psql_ms off "SELECT count(streamkv.set('key:' || i, 'value:' || i)) FROM generate_series(1, $N1M) i")
+MEM1=$(q 'SELECT memory_used FROM streamkv.info()')
+DBSIZE=$(q 'SELECT streamkv.dbsize()')
+redis-cli -p $RPORT_NONE flushall >/dev/null
+RMEM0=$(redis-cli -p $RPORT_NONE info memory | awk -F: '/^used_memory:/{print $2+0}')
+seq 1 $N1M | awk '{printf "SET key:%d value:%d\r\n", $1, $1}' | redis-cli -p $RPORT_NONE --pipe >"$WORK/pipe.log" 2>&1 ||
+	note_err "redis-cli --pipe: $(tail -2 "$WORK/pipe.log" | tr '\n' ' ')"
+RMEM1=$(redis-cli -p $RPORT_NONE info memory | awk -F: '/^used_memory:/{print $2+0}')
+RDBSIZE=$(redis-cli -p $RPORT_NONE dbsize)
+redis-cli -p $RPORT_NONE flushall >/dev/null
+perkey() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{ if (n+0 > 0 && a != "" && b != "") printf "%.1f", (b-a)/n; else printf "n/a" }'; }
+SK_PK_GROWTH=$(perkey "$MEM0" "$MEM1" "$DBSIZE")
+SK_PK_TOTAL=$(perkey 0 "$MEM1" "$DBSIZE")
+R_PK_GROWTH=$(perkey "$RMEM0" "$RMEM1" "$RDBSIZE")
+R_PK_TOTAL=$(perkey 0 "$RMEM1" "$RDBSIZE")
+say "  streamkv: $MEM0 -> $MEM1 bytes, dbsize $DBSIZE; redis: $RMEM0 -> $RMEM1 bytes, dbsize $RDBSIZE"
+
+# ---- load after restart ------------------------------------------------------------------------------
+declare -A L
+for mode in fast immediate; do
+	say "restart -m $mode with $DBSIZE keys"
+	t0=$(date +%s.%N)
+	skv_pg_ctl -D "$DATA" -l "$PGLOG" -m "$mode" -w -t 300 restart >/dev/null 2>&1 ||
+		{ note_err "pg_ctl restart -m $mode failed"; tail -n 20 "$PGLOG" >&2; }
+	t1=$(date +%s.%N)
+	L[$mode,restart]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", (b-a)*1000}')
+	t0=$(date +%s.%N)
+	L[$mode,first]=$(psql_ms on 'SELECT streamkv.dbsize()')
+	t1=$(date +%s.%N)
+	L[$mode,wall]=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.0f", (b-a)*1000}')
+	L[$mode,second]=$(psql_ms on 'SELECT streamkv.dbsize()')
+	L[$mode,dbsize]=$(q 'SELECT streamkv.dbsize()')
+	L[$mode,info]=$(q "SELECT loads || ' loads, last_load_ms ' || round(last_load_ms::numeric, 1) FROM streamkv.info()")
+	say "  restart ${L[$mode,restart]} ms, first dbsize ${L[$mode,first]} ms (wall ${L[$mode,wall]} ms), ${L[$mode,info]}"
+done
+
+# ---- table ------------------------------------------------------------------------------------------
+{
+	echo "# streamkv keyspace benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "$(uname -n), $(nproc) cores, $("$IBIN/postgres" --version), $(redis-server --version | awk '{print $3}'),"
+	echo "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo '+dirty'), BENCH_SECONDS=$SECS, fsync on, 2 clients."
+	echo
+	echo "## 1. One call per statement (pgbench -M prepared -c 2 -j 2 -T $SECS; redis-benchmark -c 2; keys random over $KEYS)"
+	echo
+	echo "synchronous_commit=on is paired with redis AOF appendfsync always (durable), =off with appendfsync everysec."
+	echo "Each redis number is measured right after the matching pgbench run. \"1-row INSERT\" = pgbench of"
+	echo "\`INSERT INTO bench_floor VALUES (:k)\` (a logged table; the floor of a write transaction, fsync-bound when"
+	echo "synchronous_commit=on), run right before each op because this VM's fsync rate drifts a lot."
+	echo
+	echo "| op | synchronous_commit | streamkv tps (TCP) | SELECT 1 tps (TCP, before/after) | **streamkv / SELECT 1** | 1-row INSERT tps | **streamkv / INSERT** | redis rps, no persistence | **streamkv / redis** | redis AOF fsync | redis rps, AOF | **streamkv / redis AOF** | streamkv tps (Unix) | SELECT 1 tps (Unix) | streamkv / SELECT 1 (Unix) |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+	for sync in on off; do
+		aof=$(aof_of $sync)
+		for op in "${OPS[@]}"; do
+			a=${T[tcp,$sync,$op]} s1=${T[tcp,$sync,select1]} c=${T[tcp,$sync,commit_$op]} rn=${R[none,$sync,$op]} ra=${R[aof,$sync,$op]}
+			ua=${T[unix,$sync,$op]} us1=${T[unix,$sync,select1]}
+			echo "| $op | $sync | $(fmt "$a") | $(fmt "$s1") (${T[tcp,$sync,select1_range]}) | **$(ratio "$a" "$s1")** | $(fmt "$c") | **$(ratio "$a" "$c")** | $(fmt "$rn") | **$(ratio "$a" "$rn")** | $aof | $(fmt "$ra") | **$(ratio "$a" "$ra")** | $(fmt "$ua") | $(fmt "$us1") | $(ratio "$ua" "$us1") |"
+		done
+	done
+	echo
+	echo "## 2. One statement, 1,000,000 operations (psql \\timing, includes the commit) vs redis-benchmark -P 16 -c 1 -n $N1M -r $N1M"
+	echo
+	echo "| statement | synchronous_commit | ms | streamkv ops/s | redis ops/s, no persistence | **streamkv / redis** | redis ops/s, AOF | redis AOF fsync | **streamkv / redis AOF** |"
+	echo "|---|---|---:|---:|---:|---:|---:|---|---:|"
+	for sync in on off; do
+		aof=always; [ $sync = off ] && aof=everysec
+		for row in incr set set_over unlogged logged; do
+			case $row in
+			incr)     label="\`SELECT count(streamkv.incr('c')) FROM generate_series(1,1e6)\`"; rop=incr ;;
+			set)      label="\`SELECT count(streamkv.set('k'\|\|i, 'v')) FROM generate_series(1,1e6) i\` (new keys)"; rop=set ;;
+			set_over) label="same set, again (overwriting the 1M keys)"; rop=set ;;
+			unlogged) label="baseline: \`INSERT INTO unlogged_table SELECT 'k'\|\|i, 'v' FROM generate_series(1,1e6) i\`"; rop=set ;;
+			logged)   label="baseline: the same INSERT into a logged table"; rop=set ;;
+			esac
+			ms=${S[$sync,$row]}; o=$(ops_per_s $N1M "$ms")
+			rn=${R[none,P$rop]} ra=${R[$aof,P$rop]}
+			echo "| $label | $sync | $(fmt "$ms") | $(fmt "$o") | $(fmt "$rn") | **$(ratio "$o" "$rn")** | $(fmt "$ra") | $aof | **$(ratio "$o" "$ra")** |"
+		done
+	done
+	echo
+	echo "## 3. Memory per key after 1,000,000 \`set('key:'||i, 'value:'||i)\` (redis: the same SETs through redis-cli --pipe)"
+	echo
+	echo "| | keys | memory before | memory after | bytes/key (growth) | bytes/key (total / keys) |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| streamkv.info().memory_used | $(fmt "$DBSIZE") | $(fmt "$MEM0") | $(fmt "$MEM1") | $SK_PK_GROWTH | $SK_PK_TOTAL |"
+	echo "| redis INFO used_memory | $(fmt "$RDBSIZE") | $(fmt "$RMEM0") | $(fmt "$RMEM1") | $R_PK_GROWTH | $R_PK_TOTAL |"
+	echo "| **streamkv / redis** | | | | **$(ratio "$SK_PK_GROWTH" "$R_PK_GROWTH")** | **$(ratio "$SK_PK_TOTAL" "$R_PK_TOTAL")** |"
+	echo
+	echo "(the 1M sets in one statement took $(fmt "$MEM_MS") ms with synchronous_commit=off)"
+	echo
+	echo "## 4. Load after restart ($(fmt "$DBSIZE") keys)"
+	echo
+	echo "| pg_ctl restart | restart wall ms | first \`SELECT streamkv.dbsize()\` ms (\\timing) | same, wall ms incl. psql connect | second dbsize ms | **first / second** | dbsize after | info() |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	for mode in fast immediate; do
+		echo "| -m $mode | ${L[$mode,restart]} | ${L[$mode,first]} | ${L[$mode,wall]} | ${L[$mode,second]} | **$(ratio "${L[$mode,first]}" "${L[$mode,second]}")** | $(fmt "${L[$mode,dbsize]}") | ${L[$mode,info]} |"
+	done
+	echo
+	echo "## Errors"
+	echo
+	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated'
+	rec='the database system is (in recovery mode|starting up|shutting down|not yet accepting)'
+	n=$(grep -E "$pat" "$PGLOG" | grep -cvE "$rec")
+	nrec=$(grep -cE "$rec" "$PGLOG")
+	if [ -s "$ERRLOG" ] || [ "$n" -gt 0 ]; then
+		sed 's/^/- /' "$ERRLOG"
+		echo "- server log ($PGLOG): $n ERROR/PANIC/crash lines (plus $nrec 'database system is in recovery mode/starting up' FATALs of refused connections):"
+		echo
+		echo '```'
+		grep -E "$pat" "$PGLOG" | grep -vE "$rec" | head -20
+		echo '```'
+	else
+		echo "none"
+	fi
+} | tee "$OUT"
+say "saved to $OUT"
