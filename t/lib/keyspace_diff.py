@@ -21,7 +21,7 @@ expiry is exercised in separate timed steps (pexpire 150 ms, sleep 400 ms).
 The sequence finishes with a full comparison of both keyspaces.
 
 Usage: keyspace_diff.py --redis-port P --dsn 'host=... port=... dbname=...'
-                        [--ops 10000] [--seed 20240601] [-v]
+                        [--ops 10000] [--seed 20240601] [--compare-only] [-v]
 Exit status 0 when every reply was equal, 1 on any mismatch, 2 on a setup
 failure. Requires Debian's python3-psycopg2 and python3-redis.
 """
@@ -594,8 +594,20 @@ def main():
     ap.add_argument('--ops', type=int, default=10000)
     ap.add_argument('--seed', type=int, default=20240601)
     ap.add_argument('--timed-steps', type=int, default=5)
+    ap.add_argument('--compare-only', action='store_true',
+                    help='only compare the two keyspaces as they are now')
     ap.add_argument('-v', '--verbose', action='store_true')
     args = ap.parse_args()
+
+    if args.compare_only:
+        try:
+            run = Runner(args)
+        except Exception as e:                  # noqa: BLE001 - setup failure
+            print('setup failed: %s' % e)
+            return 2
+        ok = run.full_compare('compare-only')
+        print('keys: %d, mismatches: %d' % (run.rc.execute_command('DBSIZE'), run.mismatches))
+        return 0 if ok else 1
 
     try:
         run = Runner(args)
