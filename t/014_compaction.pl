@@ -1,0 +1,66 @@
+# Compaction: one key overwritten 1,000,000 times in one statement; after
+# compaction (forced with streamkv.compact(), or done by the background
+# worker) the keyspace store is within a small constant of its size with
+# that one key written once. The value survives a restart and a crash.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/lib";
+use StreamkvTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $n = $ENV{STREAMKV_COMPACT_N} // 1000000;
+my $slack = 1024 * 1024;   # the "small constant": 128 pages
+
+my $node = sk_node('compact');
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION streamkv');
+
+my $size_sql = q{SELECT pg_relation_size('streamkv.keyspace_store')};
+my $size_empty = $node->safe_psql('postgres', $size_sql);
+$node->safe_psql('postgres', q{SELECT streamkv.set('k', '0')});
+$node->safe_psql('postgres', 'SELECT streamkv.compact()');
+my $size_one = $node->safe_psql('postgres', $size_sql);
+diag("store size: empty $size_empty bytes, one key $size_one bytes");
+
+my $t0 = time;
+is($node->safe_psql('postgres', "SELECT count(streamkv.set('k', i::text)) FROM generate_series(1, $n) i"),
+	$n, "$n overwrites of one key in one statement");
+my $t_write = time - $t0;
+my $size_after = $node->safe_psql('postgres', $size_sql);
+my $info = $node->safe_psql('postgres', 'SELECT store_pages, free_pages, compactions FROM streamkv.info()');
+diag(sprintf("%d overwrites: %.1f s (%.2f us each); store size right after: %d bytes; info store_pages|free_pages|compactions: %s",
+	$n, $t_write, $t_write * 1e6 / $n, $size_after, $info));
+
+$t0 = time;
+my $shards = $node->safe_psql('postgres', 'SELECT streamkv.compact()');
+my $t_compact = time - $t0;
+my $size_compacted = $node->safe_psql('postgres', $size_sql);
+$info = $node->safe_psql('postgres', 'SELECT store_pages, free_pages, compactions FROM streamkv.info()');
+diag(sprintf("compact(): %s shards in %.3f s; store size after: %d bytes; info: %s",
+	$shards, $t_compact, $size_compacted, $info));
+
+is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), "$n|1", 'the last value is the value');
+cmp_ok($size_compacted, '<=', $size_one + $slack,
+	"after compaction the store ($size_compacted bytes) is within 1 MB of its size with one key ($size_one bytes)");
+
+# it keeps that size: another round of overwrites reuses the freed pages
+$node->safe_psql('postgres', "SELECT count(streamkv.set('k', 'again' || i)) FROM generate_series(1, 10000) i");
+$node->safe_psql('postgres', 'SELECT streamkv.compact()');
+my $size_again = $node->safe_psql('postgres', $size_sql);
+diag("after 10,000 more overwrites and compact(): $size_again bytes");
+cmp_ok($size_again, '<=', $size_one + $slack, 'the store stays small after more overwrites');
+
+$node->restart;
+is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), 'again10000|1',
+	'the value survives a restart');
+$node->stop('immediate');
+$node->start;
+is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), 'again10000|1',
+	'the value survives crash recovery through the compaction');
+ok(!$node->log_contains('inconsistent page found'), 'no WAL consistency failure in the log');
+$node->stop;
+done_testing();
