@@ -57,10 +57,14 @@ cmp_ok($size_again, '<=', $size_one + $slack, 'the store stays small after more 
 $node->restart;
 is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), 'again10000|1',
 	'the value survives a restart');
+# a compaction in the WAL replayed by crash recovery
+$node->safe_psql('postgres', "SELECT count(streamkv.set('k', 'c' || i)) FROM generate_series(1, 20000) i");
+$node->safe_psql('postgres', 'SELECT streamkv.compact()');
+$node->safe_psql('postgres', q{SELECT streamkv.set('k2', 'after compaction')});
 $node->stop('immediate');
 $node->start;
-is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), 'again10000|1',
-	'the value survives crash recovery through the compaction');
+is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.get('k2'), streamkv.dbsize()}),
+	'c20000|after compaction|2', 'the values survive crash recovery through a compaction');
 ok(!$node->log_contains('inconsistent page found'), 'no WAL consistency failure in the log');
 $node->stop;
 done_testing();
