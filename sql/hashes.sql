@@ -128,5 +128,6 @@ SELECT streamkv.hlen('big'), streamkv.hget('big', 'f777'), streamkv.hget('big', 
 SELECT count(*), count(DISTINCT field), bool_and(value = 'v' || substr(field, 2)) FROM streamkv.hgetall('big');
 SELECT count(streamkv.hdel('big', 'f' || i)) FROM generate_series(1, 999) i;
 SELECT * FROM streamkv.hgetall('big');
+SELECT streamkv.del('big');
 
 SELECT streamkv.dbsize();  -- redis: DBSIZE
