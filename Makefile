@@ -4,7 +4,8 @@
 # piece per subsystem, applied in name order) so that subsystems keep their
 # SQL next to each other; the assembled file is committed as well.
 #
-# Test builds add -Werror: `make COPT='-Wall -Wextra -Werror -DUSE_ASSERT_CHECKING'`
+# Test builds add -Werror: `make COPT='-Wall -Wextra -Wno-unused-parameter -Werror -DUSE_ASSERT_CHECKING'`
+# (-Wno-unused-parameter: PostgreSQL's own headers and fmgr conventions trip it)
 # (scripts/test.sh does this); users' builds never get -Werror.
 
 EXTENSION = streamkv
@@ -28,9 +29,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-streamkv--1.0.sql: $(SQL_PIECES)
+streamkv--1.0.sql: $(SQL_PIECES) Makefile
 	( echo '-- Generated from src/sql/*.sql by make: edit those files, not this one.'; \
-	  echo '\echo Use "CREATE EXTENSION streamkv" to load this file. \quit'; \
+	  printf '%s\n' '\echo Use "CREATE EXTENSION streamkv" to load this file. \quit'; \
 	  for f in $(SQL_PIECES); do echo; echo "-- ==== $$f"; cat $$f; done ) > $@
 
 all: streamkv--1.0.sql

@@ -103,9 +103,9 @@ CREATE FUNCTION streamkv.decrby(key text, decrement bigint) RETURNS bigint
 AS 'MODULE_PATHNAME', 'sk_decrby' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.decrby(text, bigint) IS 'DECRBY: subtracts decrement from the integer at key; returns the new value';
 
-CREATE FUNCTION streamkv.incrbyfloat(key text, increment float8) RETURNS text
+CREATE FUNCTION streamkv.incrbyfloat(key text, increment numeric) RETURNS text
 AS 'MODULE_PATHNAME', 'sk_incrbyfloat' LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION streamkv.incrbyfloat(text, float8) IS 'INCRBYFLOAT: adds increment to the number at key (long double, as Redis); returns the new value as Redis prints it';
+COMMENT ON FUNCTION streamkv.incrbyfloat(text, numeric) IS 'INCRBYFLOAT: adds increment to the number at key (long double, as Redis); returns the new value as Redis prints it';
 
 -- ---- hashes -----------------------------------------------------------
 CREATE FUNCTION streamkv.hset(key text, VARIADIC field_values text[]) RETURNS bigint
@@ -152,9 +152,9 @@ CREATE FUNCTION streamkv.hincrby(key text, field text, increment bigint) RETURNS
 AS 'MODULE_PATHNAME', 'sk_hincrby' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.hincrby(text, text, bigint) IS 'HINCRBY: adds increment to the integer in field; returns the new value';
 
-CREATE FUNCTION streamkv.hincrbyfloat(key text, field text, increment float8) RETURNS text
+CREATE FUNCTION streamkv.hincrbyfloat(key text, field text, increment numeric) RETURNS text
 AS 'MODULE_PATHNAME', 'sk_hincrbyfloat' LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION streamkv.hincrbyfloat(text, text, float8) IS 'HINCRBYFLOAT: adds increment to the number in field; returns the new value as Redis prints it';
+COMMENT ON FUNCTION streamkv.hincrbyfloat(text, text, numeric) IS 'HINCRBYFLOAT: adds increment to the number in field; returns the new value as Redis prints it';
 
 -- ---- TTL --------------------------------------------------------------
 CREATE FUNCTION streamkv.expire(key text, seconds bigint, nx boolean DEFAULT false, xx boolean DEFAULT false,

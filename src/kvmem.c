@@ -1,0 +1,908 @@
+/*-------------------------------------------------------------------------
+ *
+ * kvmem.c
+ *	  The in-memory copy of each database's keyspace.
+ *
+ * A fixed array of SkDb slots in shared memory, one per database whose
+ * keyspace is in use, each split into SK_NSHARDS shards.  A shard is a
+ * chained hash table of SkKey entries allocated in streamkv's DSA area;
+ * a hash value is an SkKey whose `fields` points to another table of
+ * SkField entries.  All of it is a copy: the store's chains are the truth,
+ * and a slot is (re)loaded from them whenever it is not READY -- after
+ * start-up, after a crash-restart (shared memory is rebuilt from scratch),
+ * after redo failed to allocate, or when the store was recreated.
+ *
+ * Loading happens at a consistent cut with redo: the loader holds every
+ * shard lock while it walks the chains; redo updates pages first, releases
+ * them, then takes the shard lock and applies an operation only if its
+ * sequence number is past the shard's applied_seq.  Whichever comes first,
+ * each operation is applied exactly once.
+ *
+ * Locking: see streamkv.h.  Every function here that touches a shard's
+ * tables expects the caller to hold that shard's lock (exclusively to
+ * change it).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+
+#include "kvmem.h"
+
+#define SK_INITIAL_BUCKETS		64
+#define SK_INITIAL_FIELD_BUCKETS 8
+
+uint32
+sk_hash(const char *p, Size len)
+{
+	return hash_bytes((const unsigned char *) p, (int) len);
+}
+
+int
+sk_shard_of(uint32 hash)
+{
+	/* the high bits pick the shard, the low bits the bucket */
+	return (hash >> 28) % SK_NSHARDS;
+}
+
+/* ------------------------------------------------------------------------
+ * Allocation, with the bytes in use counted for info() and the limit
+ * ------------------------------------------------------------------------
+ */
+static dsa_pointer
+sk_alloc(Size size)
+{
+	dsa_pointer dp = dsa_allocate_extended(sk_area(), size,
+										   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+
+	if (DsaPointerIsValid(dp))
+		pg_atomic_fetch_add_u64(&sk_shared->mem_used, size);
+	return dp;
+}
+
+static void
+sk_free(dsa_pointer dp, Size size)
+{
+	dsa_free(sk_area(), dp);
+	pg_atomic_fetch_sub_u64(&sk_shared->mem_used, size);
+}
+
+#define SkKeySize(klen, vlen)	(offsetof(SkKey, data) + (klen) + (vlen))
+#define SkFieldSize(flen, vlen) (offsetof(SkField, data) + (flen) + (vlen))
+
+static inline void *
+sk_ptr(dsa_pointer dp)
+{
+	return dsa_get_address(sk_area(), dp);
+}
+
+static dsa_pointer
+sk_table_new(uint32 nbuckets)
+{
+	dsa_pointer tdp = sk_alloc(sizeof(SkTable));
+	dsa_pointer bdp;
+	SkTable    *t;
+	dsa_pointer *b;
+	uint32		i;
+
+	if (!DsaPointerIsValid(tdp))
+		return InvalidDsaPointer;
+	bdp = sk_alloc(sizeof(dsa_pointer) * nbuckets);
+	if (!DsaPointerIsValid(bdp))
+	{
+		sk_free(tdp, sizeof(SkTable));
+		return InvalidDsaPointer;
+	}
+	t = sk_ptr(tdp);
+	t->nitems = 0;
+	t->nbuckets = nbuckets;
+	t->unused = 0;
+	t->buckets = bdp;
+	b = sk_ptr(bdp);
+	for (i = 0; i < nbuckets; i++)
+		b[i] = InvalidDsaPointer;
+	return tdp;
+}
+
+/* Doubles a table's buckets when it is loaded; a failed allocation is fine. */
+static void
+sk_table_maybe_grow(dsa_pointer tdp, bool is_fields)
+{
+	SkTable    *t = sk_ptr(tdp);
+	dsa_pointer nbdp;
+	dsa_pointer *ob,
+			   *nb;
+	uint32		n = t->nbuckets,
+				i;
+
+	if (t->nitems <= (uint64) n * 2 || n >= (1U << 30))
+		return;
+	nbdp = sk_alloc(sizeof(dsa_pointer) * n * 2);
+	if (!DsaPointerIsValid(nbdp))
+		return;
+	t = sk_ptr(tdp);
+	ob = sk_ptr(t->buckets);
+	nb = sk_ptr(nbdp);
+	for (i = 0; i < n * 2; i++)
+		nb[i] = InvalidDsaPointer;
+	for (i = 0; i < n; i++)
+	{
+		dsa_pointer dp = ob[i];
+
+		while (DsaPointerIsValid(dp))
+		{
+			dsa_pointer next;
+			uint32		h;
+
+			if (is_fields)
+			{
+				SkField    *f = sk_ptr(dp);
+
+				next = f->next;
+				h = f->hash;
+				f->next = nb[h & (n * 2 - 1)];
+			}
+			else
+			{
+				SkKey	   *k = sk_ptr(dp);
+
+				next = k->next;
+				h = k->hash;
+				k->next = nb[h & (n * 2 - 1)];
+			}
+			nb[h & (n * 2 - 1)] = dp;
+			dp = next;
+		}
+	}
+	sk_free(t->buckets, sizeof(dsa_pointer) * n);
+	t->buckets = nbdp;
+	t->nbuckets = n * 2;
+}
+
+/* ------------------------------------------------------------------------
+ * Lookups
+ * ------------------------------------------------------------------------
+ */
+static dsa_pointer
+sk_lookup_dp(SkShard *sh, const char *key, Size klen, uint32 hash, dsa_pointer **linkp)
+{
+	SkTable    *t;
+	dsa_pointer *link;
+
+	if (!DsaPointerIsValid(sh->table))
+		return InvalidDsaPointer;
+	t = sk_ptr(sh->table);
+	link = (dsa_pointer *) sk_ptr(t->buckets) + (hash & (t->nbuckets - 1));
+	while (DsaPointerIsValid(*link))
+	{
+		SkKey	   *k = sk_ptr(*link);
+
+		if (k->hash == hash && k->keylen == klen && memcmp(k->data, key, klen) == 0)
+		{
+			if (linkp)
+				*linkp = link;
+			return *link;
+		}
+		link = &k->next;
+	}
+	return InvalidDsaPointer;
+}
+
+SkKey *
+sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash)
+{
+	dsa_pointer dp = sk_lookup_dp(sh, key, klen, hash, NULL);
+
+	return DsaPointerIsValid(dp) ? sk_ptr(dp) : NULL;
+}
+
+static dsa_pointer
+sk_hlookup_dp(SkKey *k, const char *field, Size flen, uint32 fhash, dsa_pointer **linkp)
+{
+	SkTable    *t = sk_ptr(k->fields);
+	dsa_pointer *link = (dsa_pointer *) sk_ptr(t->buckets) + (fhash & (t->nbuckets - 1));
+
+	while (DsaPointerIsValid(*link))
+	{
+		SkField    *f = sk_ptr(*link);
+
+		if (f->hash == fhash && f->flen == flen && memcmp(f->data, field, flen) == 0)
+		{
+			if (linkp)
+				*linkp = link;
+			return *link;
+		}
+		link = &f->next;
+	}
+	return InvalidDsaPointer;
+}
+
+SkField *
+sk_hlookup(SkKey *k, const char *field, Size flen)
+{
+	dsa_pointer dp = sk_hlookup_dp(k, field, flen, sk_hash(field, flen), NULL);
+
+	return DsaPointerIsValid(dp) ? sk_ptr(dp) : NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Freeing
+ * ------------------------------------------------------------------------
+ */
+static void
+sk_fields_free(dsa_pointer tdp)
+{
+	SkTable    *t = sk_ptr(tdp);
+	dsa_pointer *b = sk_ptr(t->buckets);
+	uint32		i;
+	uint32		n = t->nbuckets;
+
+	for (i = 0; i < n; i++)
+	{
+		dsa_pointer dp = b[i];
+
+		while (DsaPointerIsValid(dp))
+		{
+			SkField    *f = sk_ptr(dp);
+			dsa_pointer next = f->next;
+
+			sk_free(dp, SkFieldSize(f->flen, f->vlen));
+			dp = next;
+		}
+	}
+	sk_free(t->buckets, sizeof(dsa_pointer) * n);
+	sk_free(tdp, sizeof(SkTable));
+}
+
+static void
+sk_key_free(SkShard *sh, dsa_pointer dp)
+{
+	SkKey	   *k = sk_ptr(dp);
+
+	if (k->expire_at != 0)
+		sh->nvolatile--;
+	if (k->type == SK_TYPE_HASH)
+	{
+		SkTable    *t = sk_ptr(k->fields);
+
+		sh->nhashes--;
+		sh->nfields -= t->nitems;
+		sk_fields_free(k->fields);
+	}
+	else
+		sh->nstrings--;
+	sk_free(dp, SkKeySize(k->keylen, k->vallen));
+}
+
+void
+sk_shard_clear(SkShard *sh)
+{
+	SkTable    *t;
+	dsa_pointer *b;
+	uint32		i;
+
+	if (DsaPointerIsValid(sh->table))
+	{
+		t = sk_ptr(sh->table);
+		b = sk_ptr(t->buckets);
+		for (i = 0; i < t->nbuckets; i++)
+		{
+			dsa_pointer dp = b[i];
+
+			while (DsaPointerIsValid(dp))
+			{
+				dsa_pointer next = ((SkKey *) sk_ptr(dp))->next;
+
+				sk_key_free(sh, dp);
+				dp = next;
+			}
+		}
+		sk_free(t->buckets, sizeof(dsa_pointer) * t->nbuckets);
+		sk_free(sh->table, sizeof(SkTable));
+	}
+	sh->table = InvalidDsaPointer;
+	sh->nstrings = sh->nhashes = sh->nfields = sh->nvolatile = 0;
+	sh->chain_ops = 0;
+	sh->expire_cursor = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Applying an operation
+ * ------------------------------------------------------------------------
+ */
+static void
+sk_unlink_key(SkShard *sh, dsa_pointer *link)
+{
+	dsa_pointer dp = *link;
+	SkKey	   *k = sk_ptr(dp);
+	SkTable    *t = sk_ptr(sh->table);
+
+	*link = k->next;
+	t->nitems--;
+	sk_key_free(sh, dp);
+}
+
+static void
+sk_link_key(SkShard *sh, dsa_pointer dp)
+{
+	SkKey	   *k = sk_ptr(dp);
+	SkTable    *t = sk_ptr(sh->table);
+	dsa_pointer *b = sk_ptr(t->buckets);
+
+	k->next = b[k->hash & (t->nbuckets - 1)];
+	b[k->hash & (t->nbuckets - 1)] = dp;
+	t->nitems++;
+	if (k->type == SK_TYPE_HASH)
+		sh->nhashes++;
+	else
+		sh->nstrings++;
+	if (k->expire_at != 0)
+		sh->nvolatile++;
+	sk_table_maybe_grow(sh->table, false);
+}
+
+/*
+ * Applies op to the shard.  Returns false, with nothing changed, when
+ * shared memory could not be allocated.  Caller holds the shard lock
+ * exclusively and has checked that the op is valid for the current state
+ * (on the primary) -- redo applies whatever the primary logged.
+ */
+bool
+sk_mem_apply(SkDb *db, SkShard *sh, const SkOpHeader *op)
+{
+	const char *key = SkOpKey(op);
+	uint32		hash = sk_hash(key, op->keylen);
+	dsa_pointer *link = NULL;
+	dsa_pointer olddp;
+	SkKey	   *old;
+
+	if (!DsaPointerIsValid(sh->table))
+	{
+		sh->table = sk_table_new(SK_INITIAL_BUCKETS);
+		if (!DsaPointerIsValid(sh->table))
+			return false;
+	}
+	olddp = sk_lookup_dp(sh, key, op->keylen, hash, &link);
+	old = DsaPointerIsValid(olddp) ? sk_ptr(olddp) : NULL;
+
+	switch ((SkOpKind) op->kind)
+	{
+		case SK_OP_SET:
+		case SK_OP_APPEND:
+			{
+				Size		prefix = 0;
+				dsa_pointer ndp;
+				SkKey	   *nk;
+				int64		expire_at = op->expire_at;
+
+				if (op->kind == SK_OP_APPEND && old && old->type == SK_TYPE_STRING)
+				{
+					prefix = old->vallen;
+					expire_at = old->expire_at;
+				}
+				ndp = sk_alloc(SkKeySize(op->keylen, prefix + op->vallen));
+				if (!DsaPointerIsValid(ndp))
+					return false;
+				nk = sk_ptr(ndp);
+				nk->hash = hash;
+				nk->type = SK_TYPE_STRING;
+				memset(nk->unused, 0, sizeof(nk->unused));
+				nk->expire_at = expire_at;
+				nk->keylen = op->keylen;
+				nk->vallen = prefix + op->vallen;
+				nk->fields = InvalidDsaPointer;
+				memcpy(nk->data, key, op->keylen);
+				if (prefix > 0)
+				{
+					old = sk_ptr(olddp);
+					memcpy(nk->data + op->keylen, SkKeyValue(old), prefix);
+				}
+				memcpy(nk->data + op->keylen + prefix, SkOpValue(op), op->vallen);
+				if (old)
+					sk_unlink_key(sh, link);
+				sk_link_key(sh, ndp);
+				break;
+			}
+		case SK_OP_DEL:
+		case SK_OP_EXPIRED:
+			if (old)
+				sk_unlink_key(sh, link);
+			break;
+		case SK_OP_EXPIRE:
+			if (old)
+			{
+				if (old->expire_at != 0)
+					sh->nvolatile--;
+				old->expire_at = op->expire_at;
+				if (old->expire_at != 0)
+					sh->nvolatile++;
+			}
+			break;
+		case SK_OP_HSET:
+			{
+				const char *field = SkOpField(op);
+				uint32		fhash = sk_hash(field, op->fieldlen);
+				dsa_pointer fdp;
+				dsa_pointer kdp = InvalidDsaPointer;
+				dsa_pointer ftab = InvalidDsaPointer;
+				dsa_pointer *flink = NULL;
+				dsa_pointer ofdp = InvalidDsaPointer;
+				SkField    *f;
+				SkTable    *t;
+
+				if (old && old->type != SK_TYPE_HASH)
+				{
+					/* the primary never logs this; redo tolerates it */
+					sk_unlink_key(sh, link);
+					old = NULL;
+				}
+				fdp = sk_alloc(SkFieldSize(op->fieldlen, op->vallen));
+				if (!DsaPointerIsValid(fdp))
+					return false;
+				if (!old)
+				{
+					ftab = sk_table_new(SK_INITIAL_FIELD_BUCKETS);
+					if (DsaPointerIsValid(ftab))
+						kdp = sk_alloc(SkKeySize(op->keylen, 0));
+					if (!DsaPointerIsValid(kdp))
+					{
+						if (DsaPointerIsValid(ftab))
+						{
+							t = sk_ptr(ftab);
+							sk_free(t->buckets, sizeof(dsa_pointer) * t->nbuckets);
+							sk_free(ftab, sizeof(SkTable));
+						}
+						sk_free(fdp, SkFieldSize(op->fieldlen, op->vallen));
+						return false;
+					}
+					old = sk_ptr(kdp);
+					old->hash = hash;
+					old->type = SK_TYPE_HASH;
+					memset(old->unused, 0, sizeof(old->unused));
+					old->expire_at = 0;
+					old->keylen = op->keylen;
+					old->vallen = 0;
+					old->fields = ftab;
+					memcpy(old->data, key, op->keylen);
+					sk_link_key(sh, kdp);
+				}
+				f = sk_ptr(fdp);
+				f->hash = fhash;
+				f->flen = op->fieldlen;
+				f->vlen = op->vallen;
+				f->unused = 0;
+				memcpy(f->data, field, op->fieldlen);
+				memcpy(f->data + op->fieldlen, SkOpValue(op), op->vallen);
+
+				ofdp = sk_hlookup_dp(old, field, op->fieldlen, fhash, &flink);
+				t = sk_ptr(old->fields);
+				if (DsaPointerIsValid(ofdp))
+				{
+					SkField    *of = sk_ptr(ofdp);
+
+					f->next = of->next;
+					*flink = fdp;
+					sk_free(ofdp, SkFieldSize(of->flen, of->vlen));
+				}
+				else
+				{
+					dsa_pointer *b = sk_ptr(t->buckets);
+
+					f->next = b[fhash & (t->nbuckets - 1)];
+					b[fhash & (t->nbuckets - 1)] = fdp;
+					t->nitems++;
+					sh->nfields++;
+					sk_table_maybe_grow(old->fields, true);
+				}
+				break;
+			}
+		case SK_OP_HDEL:
+			if (old && old->type == SK_TYPE_HASH)
+			{
+				const char *field = SkOpField(op);
+				dsa_pointer *flink = NULL;
+				dsa_pointer ofdp = sk_hlookup_dp(old, field, op->fieldlen,
+												 sk_hash(field, op->fieldlen), &flink);
+
+				if (DsaPointerIsValid(ofdp))
+				{
+					SkField    *of = sk_ptr(ofdp);
+					SkTable    *t = sk_ptr(old->fields);
+
+					*flink = of->next;
+					sk_free(ofdp, SkFieldSize(of->flen, of->vlen));
+					t->nitems--;
+					sh->nfields--;
+					if (t->nitems == 0)
+						sk_unlink_key(sh, link);
+				}
+			}
+			break;
+		default:
+			/* unknown kinds are refused before logging; redo ignores them */
+			break;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * Iteration
+ * ------------------------------------------------------------------------
+ */
+uint32
+sk_table_nbuckets(dsa_pointer tabledp)
+{
+	if (!DsaPointerIsValid(tabledp))
+		return 0;
+	return ((SkTable *) sk_ptr(tabledp))->nbuckets;
+}
+
+/*
+ * Visits the keys of buckets [start, start + nmax) (wrapping is reported,
+ * not done).  A visitor returning false stops the scan.  The visitor may
+ * not change the table.  Returns the next bucket to scan.
+ */
+uint32
+sk_table_scan(dsa_pointer tabledp, uint32 start, uint32 nmax,
+			  sk_key_visitor visit, void *arg, bool *wrapped)
+{
+	SkTable    *t;
+	dsa_pointer *b;
+	uint32		i;
+
+	*wrapped = false;
+	if (!DsaPointerIsValid(tabledp))
+	{
+		*wrapped = true;
+		return 0;
+	}
+	t = sk_ptr(tabledp);
+	b = sk_ptr(t->buckets);
+	for (i = start; i < t->nbuckets && i - start < nmax; i++)
+	{
+		dsa_pointer dp = b[i];
+
+		while (DsaPointerIsValid(dp))
+		{
+			SkKey	   *k = sk_ptr(dp);
+
+			dp = k->next;
+			if (!visit(k, arg))
+				return i + 1;
+		}
+	}
+	if (i >= t->nbuckets)
+	{
+		*wrapped = true;
+		return 0;
+	}
+	return i;
+}
+
+void
+sk_hash_scan(SkKey *k, sk_field_visitor visit, void *arg)
+{
+	SkTable    *t = sk_ptr(k->fields);
+	dsa_pointer *b = sk_ptr(t->buckets);
+	uint32		i;
+
+	for (i = 0; i < t->nbuckets; i++)
+	{
+		dsa_pointer dp = b[i];
+
+		while (DsaPointerIsValid(dp))
+		{
+			SkField    *f = sk_ptr(dp);
+
+			dp = f->next;
+			visit(f, arg);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Slots and loading
+ * ------------------------------------------------------------------------
+ */
+static SkDb *
+sk_db_find(Oid dbid, RelFileNode rnode)
+{
+	int			i;
+
+	for (i = 0; i < SK_MAX_DATABASES; i++)
+	{
+		SkDb	   *db = &sk_shared->dbs[i];
+
+		if (db->dbid == dbid && RelFileNodeEquals(db->rnode, rnode))
+			return db;
+	}
+	return NULL;
+}
+
+/* Caller holds all shard locks exclusively. */
+static void
+sk_db_clear(SkDb *db)
+{
+	int			i;
+
+	for (i = 0; i < SK_NSHARDS; i++)
+	{
+		sk_shard_clear(&db->shards[i]);
+		db->shards[i].applied_seq = 0;
+	}
+	db->state = SK_DB_NOT_LOADED;
+}
+
+void
+sk_db_unlock_all(SkDb *db)
+{
+	int			i;
+
+	for (i = SK_NSHARDS - 1; i >= 0; i--)
+		LWLockRelease(&db->shards[i].lock);
+}
+
+static void
+sk_lock_all_raw(SkDb *db, LWLockMode mode)
+{
+	int			i;
+
+	for (i = 0; i < SK_NSHARDS; i++)
+		LWLockAcquire(&db->shards[i].lock, mode);
+}
+
+typedef struct SkLoadState
+{
+	SkDb	   *db;
+	SkShard    *sh;
+	uint64		maxseq;
+} SkLoadState;
+
+static void
+sk_load_op(const SkOpHeader *op, void *arg)
+{
+	SkLoadState *ls = (SkLoadState *) arg;
+
+	if (!sk_mem_apply(ls->db, ls->sh, op))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("streamkv.max_memory is too small to load the keyspace of this database"),
+				 errhint("Raise streamkv.max_memory (currently %d kB) and restart the server.",
+						 sk_max_memory_kb)));
+	if (op->seq > ls->maxseq)
+		ls->maxseq = op->seq;
+}
+
+/*
+ * Loads db from the store rel.  Caller holds every shard lock exclusively.
+ */
+static void
+sk_db_load(SkDb *db, Relation rel)
+{
+	SkMetaPageData meta;
+	instr_time	start,
+				dur;
+	int			i;
+
+	INSTR_TIME_SET_CURRENT(start);
+	if (db->state != SK_DB_NOT_LOADED)
+		sk_db_clear(db);
+
+	PG_TRY();
+	{
+		sk_read_meta(rel, &meta);
+		for (i = 0; i < SK_NSHARDS; i++)
+		{
+			SkLoadState ls;
+
+			ls.db = db;
+			ls.sh = &db->shards[i];
+			ls.maxseq = meta.chains[i].seq_base;
+			db->shards[i].chain_ops =
+				sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_op, &ls);
+			db->shards[i].applied_seq = ls.maxseq;
+		}
+	}
+	PG_CATCH();
+	{
+		sk_db_clear(db);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	INSTR_TIME_SET_CURRENT(dur);
+	INSTR_TIME_SUBTRACT(dur, start);
+	db->loads++;
+	db->last_load_ms = INSTR_TIME_GET_MILLISEC(dur);
+	db->state = SK_DB_READY;
+}
+
+/*
+ * Returns the slot of rel's database, assigning one if needed (not loaded).
+ */
+SkDb *
+sk_db_get(Relation rel)
+{
+	SkDb	   *db;
+	int			i;
+
+	LWLockAcquire(&sk_shared->slots_lock, LW_SHARED);
+	db = sk_db_find(rel->rd_node.dbNode, rel->rd_node);
+	LWLockRelease(&sk_shared->slots_lock);
+	if (db)
+		return db;
+
+	LWLockAcquire(&sk_shared->slots_lock, LW_EXCLUSIVE);
+	db = sk_db_find(rel->rd_node.dbNode, rel->rd_node);
+	if (!db)
+	{
+		/* a slot of this database for an older store, or a free one */
+		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
+			if (sk_shared->dbs[i].dbid == rel->rd_node.dbNode)
+				db = &sk_shared->dbs[i];
+		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
+			if (!OidIsValid(sk_shared->dbs[i].dbid))
+				db = &sk_shared->dbs[i];
+		if (!db)
+		{
+			LWLockRelease(&sk_shared->slots_lock);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("too many databases use streamkv at once"),
+					 errdetail("streamkv keeps at most %d keyspaces in shared memory.", SK_MAX_DATABASES)));
+		}
+		sk_lock_all_raw(db, LW_EXCLUSIVE);
+		sk_db_clear(db);
+		db->dbid = rel->rd_node.dbNode;
+		db->rnode = rel->rd_node;
+		db->loads = 0;
+		db->compactions = 0;
+		db->last_compaction = 0;
+		pg_atomic_write_u64(&db->expired_keys, 0);
+		sk_db_unlock_all(db);
+	}
+	LWLockRelease(&sk_shared->slots_lock);
+	return db;
+}
+
+/*
+ * Locks one shard of rel's keyspace, loading the keyspace first when it is
+ * not ready.  *dbp is the slot (looked up if NULL).
+ */
+void
+sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode)
+{
+	for (;;)
+	{
+		SkDb	   *db = *dbp ? *dbp : sk_db_get(rel);
+
+		*dbp = db;
+		LWLockAcquire(&db->shards[shard].lock, mode);
+		if (db->state == SK_DB_READY && db->dbid == rel->rd_node.dbNode &&
+			RelFileNodeEquals(db->rnode, rel->rd_node))
+			return;
+		LWLockRelease(&db->shards[shard].lock);
+
+		if (db->dbid != rel->rd_node.dbNode || !RelFileNodeEquals(db->rnode, rel->rd_node))
+		{
+			*dbp = NULL;
+			continue;
+		}
+		sk_lock_all_raw(db, LW_EXCLUSIVE);
+		if (db->state != SK_DB_READY && db->dbid == rel->rd_node.dbNode &&
+			RelFileNodeEquals(db->rnode, rel->rd_node))
+			sk_db_load(db, rel);
+		sk_db_unlock_all(db);
+	}
+}
+
+void
+sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode)
+{
+	for (;;)
+	{
+		SkDb	   *db = *dbp ? *dbp : sk_db_get(rel);
+
+		*dbp = db;
+		sk_lock_all_raw(db, LW_EXCLUSIVE);
+		if (db->dbid != rel->rd_node.dbNode || !RelFileNodeEquals(db->rnode, rel->rd_node))
+		{
+			sk_db_unlock_all(db);
+			*dbp = NULL;
+			continue;
+		}
+		if (db->state != SK_DB_READY)
+			sk_db_load(db, rel);
+		if (mode == LW_EXCLUSIVE)
+			return;
+		sk_db_unlock_all(db);
+		sk_lock_all_raw(db, mode);
+		if (db->state == SK_DB_READY)
+			return;
+		sk_db_unlock_all(db);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Redo hooks
+ * ------------------------------------------------------------------------
+ */
+static SkDb *
+sk_db_for_redo(RelFileNode rnode)
+{
+	SkDb	   *db;
+
+	if (sk_shared == NULL)
+		return NULL;
+	LWLockAcquire(&sk_shared->slots_lock, LW_SHARED);
+	db = sk_db_find(rnode.dbNode, rnode);
+	LWLockRelease(&sk_shared->slots_lock);
+	return db;
+}
+
+void
+sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op)
+{
+	SkDb	   *db = sk_db_for_redo(rnode);
+	SkShard    *sh;
+
+	if (db == NULL || chain >= SK_NSHARDS)
+		return;
+	sh = &db->shards[chain];
+	LWLockAcquire(&sh->lock, LW_EXCLUSIVE);
+	if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode) &&
+		op->seq > sh->applied_seq)
+	{
+		if (sk_mem_apply(db, sh, op))
+		{
+			sh->applied_seq = op->seq;
+			sh->chain_ops++;
+		}
+		else
+			db->state = SK_DB_BROKEN;	/* reloaded from pages when next used */
+	}
+	LWLockRelease(&sh->lock);
+}
+
+void
+sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops)
+{
+	SkDb	   *db = sk_db_for_redo(rnode);
+	SkShard    *sh;
+
+	if (db == NULL || chain >= SK_NSHARDS)
+		return;
+	sh = &db->shards[chain];
+
+	/* also a barrier: a load in progress finishes before pages are reused */
+	LWLockAcquire(&sh->lock, LW_EXCLUSIVE);
+	if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode))
+	{
+		sh->chain_ops = live_ops;
+		db->compactions++;
+		db->last_compaction = GetCurrentTimestamp();
+	}
+	LWLockRelease(&sh->lock);
+}
+
+void
+sk_redo_flush(RelFileNode rnode)
+{
+	SkDb	   *db = sk_db_for_redo(rnode);
+	int			i;
+
+	if (db == NULL)
+		return;
+	sk_lock_all_raw(db, LW_EXCLUSIVE);
+	if (db->state != SK_DB_NOT_LOADED && RelFileNodeEquals(db->rnode, rnode))
+	{
+		for (i = 0; i < SK_NSHARDS; i++)
+			sk_shard_clear(&db->shards[i]);
+	}
+	sk_db_unlock_all(db);
+}

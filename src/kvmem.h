@@ -1,0 +1,75 @@
+/*-------------------------------------------------------------------------
+ *
+ * kvmem.h
+ *	  The in-memory copy of a database's keyspace: hash tables in the DSA
+ *	  area, rebuilt from the store's pages and kept current by the write path
+ *	  and by redo.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMKV_KVMEM_H
+#define STREAMKV_KVMEM_H
+
+#include "store.h"
+
+#define SK_TYPE_STRING	1
+#define SK_TYPE_HASH	2
+
+/* Chained hash table (buckets of dsa_pointers). */
+typedef struct SkTable
+{
+	uint64		nitems;
+	uint32		nbuckets;		/* power of two */
+	uint32		unused;
+	dsa_pointer buckets;
+} SkTable;
+
+typedef struct SkKey
+{
+	dsa_pointer next;			/* bucket chain */
+	uint32		hash;
+	uint8		type;			/* SK_TYPE_* */
+	uint8		unused[3];
+	int64		expire_at;		/* ms since the Unix epoch, 0 = none */
+	uint32		keylen;
+	uint32		vallen;			/* strings */
+	dsa_pointer fields;			/* hashes: SkTable of SkField */
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* key, then value */
+} SkKey;
+
+typedef struct SkField
+{
+	dsa_pointer next;
+	uint32		hash;
+	uint32		flen;
+	uint32		vlen;
+	uint32		unused;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* field, then value */
+} SkField;
+
+#define SkKeyValue(k)	((k)->data + (k)->keylen)
+#define SkFieldValue(f) ((f)->data + (f)->flen)
+
+extern uint32 sk_hash(const char *p, Size len);
+extern int	sk_shard_of(uint32 hash);
+
+extern SkDb *sk_db_get(Relation rel);
+extern void sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode);
+extern void sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode);
+extern void sk_db_unlock_all(SkDb *db);
+
+extern SkKey *sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash);
+extern SkField *sk_hlookup(SkKey *k, const char *field, Size flen);
+extern bool sk_mem_apply(SkDb *db, SkShard *sh, const SkOpHeader *op);
+extern void sk_shard_clear(SkShard *sh);
+
+/* Iteration over a table's buckets (caller holds the shard lock). */
+typedef bool (*sk_key_visitor) (SkKey *k, void *arg);
+extern uint32 sk_table_scan(dsa_pointer tabledp, uint32 start_bucket, uint32 nbuckets_max,
+							sk_key_visitor visit, void *arg, bool *wrapped);
+extern uint32 sk_table_nbuckets(dsa_pointer tabledp);
+
+typedef void (*sk_field_visitor) (SkField *f, void *arg);
+extern void sk_hash_scan(SkKey *k, sk_field_visitor visit, void *arg);
+
+#endif							/* STREAMKV_KVMEM_H */

@@ -1,0 +1,925 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.c
+ *	  The page store: streamkv's durable state, in standard PostgreSQL pages
+ *	  changed under buffer locks and logged by streamkv's resource manager.
+ *
+ * A store is an index of the stub access method streamkv_store on the empty
+ * table streamkv.store_anchor (the way contrib/bloom and pgvector own their
+ * page formats).  PostgreSQL never builds, scans or inserts into it: ambuild
+ * refuses unless streamkv itself is creating the store, so REINDEX, VACUUM
+ * FULL, CLUSTER and TRUNCATE fail cleanly and leave the data alone; the
+ * utility hook in streamkv.c refuses REINDEX CONCURRENTLY before it can leave
+ * an invalid index behind.
+ *
+ * Block 0 is the metapage: one SkChainMeta per chain (head, tail, pages,
+ * sequence base) and the free list.  Every other page belongs to one chain or
+ * to the free list, linked through SkPageOpaque->next.  A chain holds
+ * operations appended in order, each split into fragments (items) when it
+ * does not fit on a page.  Compaction writes a new, detached chain and then
+ * switches the metapage to it, splicing the old chain onto the free list;
+ * retention and FLUSH splice too.  Splicing touches only the metapage and the
+ * tail of the spliced chain, whatever its length.
+ *
+ * Appending: one WAL record per page filled at most 16 new pages a record,
+ * so an operation (or a batch of them) costs one record, not one per item.
+ * Items and, for operations that span records, the whole operation are in
+ * the record's main data, so redo can update the in-memory copy even when
+ * the pages came from full-page images.
+ *
+ * Locking: the caller of sk_chain_append/sk_chain_switch holds the chain's
+ * shard lock exclusively, so one process appends to a chain at a time.
+ * Buffers are locked in this order: the chain's tail, the metapage, new
+ * pages.  The metapage is locked exclusively whenever pages are allocated
+ * (from the free list or by extending the relation), which also serialises
+ * relation extension.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/reloptions.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "commands/vacuum.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
+
+#include "store.h"
+
+/* Most new pages in one APPEND record (blocks 2..). */
+#define SK_MAX_NEW_PER_RECORD	16
+
+/* A fragment smaller than this does not start on a nearly full page. */
+#define SK_MIN_FRAGMENT			128
+
+/* Set while streamkv itself creates a store; ambuild refuses otherwise. */
+static bool sk_creating_store = false;
+static int	sk_creating_kind = 0;
+
+PG_FUNCTION_INFO_V1(streamkv_store_am_handler);
+PG_FUNCTION_INFO_V1(streamkv_create_store);
+
+/* ------------------------------------------------------------------------
+ * Pages
+ * ------------------------------------------------------------------------
+ */
+void
+sk_init_page(Page page, uint16 type, uint16 chain)
+{
+	SkPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(SkPageOpaqueData));
+	opaque = SkPageGetOpaque(page);
+	opaque->next = InvalidBlockNumber;
+	opaque->type = type;
+	opaque->chain = chain;
+	opaque->magic = SK_PAGE_MAGIC;
+	opaque->unused = 0;
+}
+
+void
+sk_init_metapage(Page page, uint32 kind, uint32 nchains)
+{
+	SkMetaPageData *meta;
+	uint32		i;
+
+	sk_init_page(page, SK_PAGE_META, 0);
+	meta = SkPageGetMeta(page);
+	memset(meta, 0, sizeof(SkMetaPageData));
+	meta->magic = SK_META_MAGIC;
+	meta->version = SK_STORE_VERSION;
+	meta->kind = kind;
+	meta->nchains = nchains;
+	meta->free_head = InvalidBlockNumber;
+	meta->nfree = 0;
+	for (i = 0; i < SK_MAX_CHAINS; i++)
+	{
+		meta->chains[i].head = InvalidBlockNumber;
+		meta->chains[i].tail = InvalidBlockNumber;
+	}
+
+	/*
+	 * Move pd_lower past the metapage struct: the "hole" between pd_lower and
+	 * pd_upper is left out of full-page images.
+	 */
+	((PageHeader) page)->pd_lower =
+		((char *) meta + sizeof(SkMetaPageData)) - (char *) page;
+}
+
+static SkMetaPageData *
+sk_page_meta_checked(Relation rel, Page page)
+{
+	SkMetaPageData *meta = SkPageGetMeta(page);
+
+	if (PageIsNew(page) || meta->magic != SK_META_MAGIC ||
+		SkPageGetOpaque(page)->type != SK_PAGE_META)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("streamkv store \"%s\" has a bad metapage",
+						RelationGetRelationName(rel))));
+	if (meta->version != SK_STORE_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("streamkv store \"%s\" has version %u, this library expects %u",
+						RelationGetRelationName(rel), meta->version, SK_STORE_VERSION)));
+	return meta;
+}
+
+void
+sk_read_meta(Relation rel, SkMetaPageData *out)
+{
+	Buffer		buf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	memcpy(out, sk_page_meta_checked(rel, BufferGetPage(buf)), sizeof(SkMetaPageData));
+	UnlockReleaseBuffer(buf);
+}
+
+/* ------------------------------------------------------------------------
+ * The stub index access method
+ * ------------------------------------------------------------------------
+ */
+static IndexBuildResult *
+sk_ambuild(Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	IndexBuildResult *result;
+	Buffer		buf;
+
+	if (!sk_creating_store && !IsBinaryUpgrade)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot build or rebuild streamkv store \"%s\"",
+						RelationGetRelationName(index)),
+				 errdetail("Its pages are streamkv's data: REINDEX, VACUUM FULL, CLUSTER and TRUNCATE would discard them."),
+				 errhint("Use streamkv's own functions (flushdb, drop_topic) to remove data.")));
+
+	if (RelationGetNumberOfBlocks(index) != 0)
+		elog(ERROR, "streamkv store \"%s\" is not empty", RelationGetRelationName(index));
+
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	Assert(BufferGetBlockNumber(buf) == SK_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+
+	START_CRIT_SECTION();
+	sk_init_metapage(BufferGetPage(buf), sk_creating_kind,
+					 sk_creating_kind == SK_STORE_KEYSPACE ? SK_NSHARDS : 0);
+	MarkBufferDirty(buf);
+	log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+
+	UnlockReleaseBuffer(buf);
+
+	result = (IndexBuildResult *) palloc0(sizeof(IndexBuildResult));
+	return result;
+}
+
+static void
+sk_ambuildempty(Relation index)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("streamkv stores cannot be unlogged")));
+}
+
+static bool
+sk_aminsert(Relation index, Datum *values, bool *isnull, ItemPointer ht_ctid,
+			Relation heapRel, IndexUniqueCheck checkUnique, bool indexUnchanged,
+			IndexInfo *indexInfo)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("streamkv.store_anchor must stay empty"),
+			 errdetail("Its indexes are streamkv's page stores.")));
+	return false;
+}
+
+static IndexBulkDeleteResult *
+sk_ambulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				IndexBulkDeleteCallback callback, void *callback_state)
+{
+	return stats;
+}
+
+static IndexBulkDeleteResult *
+sk_amvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	return stats;
+}
+
+static void
+sk_amcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+				  Cost *indexStartupCost, Cost *indexTotalCost,
+				  Selectivity *indexSelectivity, double *indexCorrelation,
+				  double *indexPages)
+{
+	*indexStartupCost = 1.0e10;
+	*indexTotalCost = 1.0e10;
+	*indexSelectivity = 1.0;
+	*indexCorrelation = 0.0;
+	*indexPages = 1;
+}
+
+static bytea *
+sk_amoptions(Datum reloptions, bool validate)
+{
+	return NULL;
+}
+
+static bool
+sk_amvalidate(Oid opclassoid)
+{
+	return true;
+}
+
+static IndexScanDesc
+sk_ambeginscan(Relation r, int nkeys, int norderbys)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("streamkv stores cannot be scanned")));
+	return NULL;
+}
+
+static void
+sk_amrescan(IndexScanDesc scan, ScanKey scankey, int nscankeys,
+			ScanKey orderbys, int norderbys)
+{
+}
+
+static void
+sk_amendscan(IndexScanDesc scan)
+{
+}
+
+Datum
+streamkv_store_am_handler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+	am->amstrategies = 0;
+	am->amsupport = 0;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = false;
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true;
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = false;
+	am->amparallelvacuumoptions = VACUUM_OPTION_NO_PARALLEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = sk_ambuild;
+	am->ambuildempty = sk_ambuildempty;
+	am->aminsert = sk_aminsert;
+	am->ambulkdelete = sk_ambulkdelete;
+	am->amvacuumcleanup = sk_amvacuumcleanup;
+	am->amcanreturn = NULL;
+	am->amcostestimate = sk_amcostestimate;
+	am->amoptions = sk_amoptions;
+	am->amproperty = NULL;
+	am->ambuildphasename = NULL;
+	am->amvalidate = sk_amvalidate;
+	am->amadjustmembers = NULL;
+	am->ambeginscan = sk_ambeginscan;
+	am->amrescan = sk_amrescan;
+	am->amgettuple = NULL;
+	am->amgetbitmap = NULL;
+	am->amendscan = sk_amendscan;
+	am->ammarkpos = NULL;
+	am->amrestrpos = NULL;
+	am->amestimateparallelscan = NULL;
+	am->aminitparallelscan = NULL;
+	am->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(am);
+}
+
+/*
+ * streamkv._create_store(name, kind): creates the store index through SPI
+ * with the creation flag set.  Called by the extension script.
+ */
+Datum
+streamkv_create_store(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		kind = PG_GETARG_INT32(1);
+	StringInfoData sql;
+
+	if (kind != SK_STORE_KEYSPACE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown streamkv store kind %d", kind)));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE INDEX %s ON streamkv.store_anchor USING streamkv_store (id)",
+					 quote_identifier(name));
+
+	SPI_connect();
+	sk_creating_store = true;
+	sk_creating_kind = kind;
+	PG_TRY();
+	{
+		SPI_execute(sql.data, false, 0);
+	}
+	PG_FINALLY();
+	{
+		sk_creating_store = false;
+		sk_creating_kind = 0;
+	}
+	PG_END_TRY();
+	SPI_finish();
+
+	PG_RETURN_VOID();
+}
+
+Oid
+sk_keyspace_store_oid(bool missing_ok)
+{
+	Oid			nsp = get_namespace_oid("streamkv", true);
+	Oid			relid = InvalidOid;
+
+	if (OidIsValid(nsp))
+		relid = get_relname_relid("keyspace_store", nsp);
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"streamkv\" is not installed in database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errhint("Run CREATE EXTENSION streamkv.")));
+	return relid;
+}
+
+/* ------------------------------------------------------------------------
+ * Appending to a chain
+ * ------------------------------------------------------------------------
+ */
+
+/* Room for item payload on a fresh chain page. */
+static Size
+sk_fresh_page_payload(void)
+{
+	Size		space = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
+	MAXALIGN(sizeof(SkPageOpaqueData)) - sizeof(ItemIdData);
+
+	return (space & ~(MAXIMUM_ALIGNOF - 1)) - sizeof(SkFragHeader);
+}
+
+/* Room for one more item's payload on a page with the given free space. */
+static Size
+sk_payload_room(Size freespace)
+{
+	freespace &= ~(MAXIMUM_ALIGNOF - 1);
+	if (freespace <= sizeof(SkFragHeader))
+		return 0;
+	return freespace - sizeof(SkFragHeader);
+}
+
+typedef struct SkPlanItem
+{
+	int			page;			/* 0: the tail, 1..: new pages */
+	uint8		flags;
+	const char *data;
+	Size		len;
+} SkPlanItem;
+
+static void
+sk_add_item_crit(Page page, const char *data, Size len)
+{
+	if (PageAddItem(page, (Item) data, len, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+		elog(PANIC, "streamkv: failed to add item of %zu bytes to page", len);
+}
+
+/*
+ * Appends the operation op (oplen bytes) to a chain.  For a metapage chain,
+ * the tail comes from the metapage; a detached chain carries its own
+ * head/tail in pos, updated here.  Returns the end LSN of the last record.
+ *
+ * Caller holds the chain's shard lock exclusively.  May ERROR before the
+ * first critical section (e.g. when the relation cannot be extended); an
+ * operation that spans several records and fails between them leaves an
+ * incomplete op at the chain's end, which readers ignore.
+ */
+XLogRecPtr
+sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
+{
+	Size		offset = 0;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	Size		fresh = sk_fresh_page_payload();
+	BlockNumber tailblk;
+	bool		multi_record = false;
+
+	if (pos->detached)
+		tailblk = pos->tail;
+	else
+	{
+		Buffer		mbuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+
+		LockBuffer(mbuf, BUFFER_LOCK_SHARE);
+		tailblk = sk_page_meta_checked(rel, BufferGetPage(mbuf))->chains[pos->chain].tail;
+		UnlockReleaseBuffer(mbuf);
+	}
+
+	while (offset < oplen || oplen == 0)
+	{
+		Buffer		tailbuf = InvalidBuffer;
+		Buffer		metabuf = InvalidBuffer;
+		Buffer		newbufs[SK_MAX_NEW_PER_RECORD];
+		SkPlanItem	items[SK_MAX_NEW_PER_RECORD + 1];
+		SkFragHeader fh[SK_MAX_NEW_PER_RECORD + 1];
+		int			nitems = 0;
+		int			nnew = 0;
+		int			ntaken = 0;
+		BlockNumber new_free_head = InvalidBlockNumber;
+		Size		room;
+		bool		last_in_record = false;
+		xl_sk_append xlrec;
+		SkMetaPageData *meta = NULL;
+		int			i;
+
+		/* Plan: how much goes on the tail, how many new pages. */
+		if (BlockNumberIsValid(tailblk))
+		{
+			tailbuf = ReadBuffer(rel, tailblk);
+			LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+			room = sk_payload_room(PageGetFreeSpace(BufferGetPage(tailbuf)));
+			if (oplen - offset <= room ||
+				(offset + fresh < oplen && room >= SK_MIN_FRAGMENT) ||
+				(offset > 0 && room >= SK_MIN_FRAGMENT))
+			{
+				Size		take = Min(room, oplen - offset);
+
+				items[nitems].page = 0;
+				items[nitems].data = op + offset;
+				items[nitems].len = take;
+				items[nitems].flags = (offset == 0 ? SK_FRAG_FIRST : 0) |
+					(offset + take == oplen ? SK_FRAG_LAST : 0);
+				nitems++;
+				offset += take;
+			}
+		}
+		while (offset < oplen && nnew < SK_MAX_NEW_PER_RECORD)
+		{
+			Size		take = Min(fresh, oplen - offset);
+
+			nnew++;
+			items[nitems].page = nnew;
+			items[nitems].data = op + offset;
+			items[nitems].len = take;
+			items[nitems].flags = (offset == 0 ? SK_FRAG_FIRST : 0) |
+				(offset + take == oplen ? SK_FRAG_LAST : 0);
+			nitems++;
+			offset += take;
+		}
+		last_in_record = (offset == oplen);
+		if (!last_in_record)
+			multi_record = true;
+
+		/* Allocate new pages: the free list first, then extend. */
+		if (nnew > 0)
+		{
+			metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+			LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+			meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
+			new_free_head = meta->free_head;
+			for (i = 0; i < nnew; i++)
+			{
+				if (BlockNumberIsValid(new_free_head))
+				{
+					newbufs[i] = ReadBuffer(rel, new_free_head);
+					LockBuffer(newbufs[i], BUFFER_LOCK_EXCLUSIVE);
+					new_free_head = SkPageGetOpaque(BufferGetPage(newbufs[i]))->next;
+					ntaken++;
+				}
+				else
+				{
+					LockRelationForExtension(rel, ExclusiveLock);
+					newbufs[i] = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+					LockBuffer(newbufs[i], BUFFER_LOCK_EXCLUSIVE);
+					UnlockRelationForExtension(rel, ExclusiveLock);
+				}
+			}
+		}
+
+		XLogEnsureRecordSpace(1 + nnew, 2 + 3 * nitems);
+
+		START_CRIT_SECTION();
+
+		for (i = 0; i < nnew; i++)
+		{
+			Page		p = BufferGetPage(newbufs[i]);
+
+			sk_init_page(p, SK_PAGE_CHAIN, pos->chain);
+			SkPageGetOpaque(p)->next =
+				(i + 1 < nnew) ? BufferGetBlockNumber(newbufs[i + 1]) : InvalidBlockNumber;
+		}
+		if (BufferIsValid(tailbuf) && nnew > 0)
+			SkPageGetOpaque(BufferGetPage(tailbuf))->next = BufferGetBlockNumber(newbufs[0]);
+
+		/* Items, built in a scratch area so the WAL record has them too. */
+		for (i = 0; i < nitems; i++)
+		{
+			char		itembuf[BLCKSZ];
+			Page		p;
+
+			memset(&fh[i], 0, sizeof(SkFragHeader));
+			fh[i].flags = items[i].flags;
+			memcpy(itembuf, &fh[i], sizeof(SkFragHeader));
+			memcpy(itembuf + sizeof(SkFragHeader), items[i].data, items[i].len);
+			p = items[i].page == 0 ? BufferGetPage(tailbuf) : BufferGetPage(newbufs[items[i].page - 1]);
+			sk_add_item_crit(p, itembuf, sizeof(SkFragHeader) + items[i].len);
+		}
+
+		if (nnew > 0)
+		{
+			meta->free_head = new_free_head;
+			meta->nfree -= ntaken;
+			if (!pos->detached)
+			{
+				SkChainMeta *cm = &meta->chains[pos->chain];
+
+				if (!BlockNumberIsValid(cm->head))
+					cm->head = BufferGetBlockNumber(newbufs[0]);
+				cm->tail = BufferGetBlockNumber(newbufs[nnew - 1]);
+				cm->npages += nnew;
+			}
+			MarkBufferDirty(metabuf);
+		}
+		if (BufferIsValid(tailbuf))
+			MarkBufferDirty(tailbuf);
+		for (i = 0; i < nnew; i++)
+			MarkBufferDirty(newbufs[i]);
+
+		if (RelationNeedsWAL(rel))
+		{
+			xlrec.chain = pos->chain;
+			xlrec.flags = 0;
+			if (pos->detached)
+				xlrec.flags |= SK_APPEND_DETACHED;
+			if (nnew > 0)
+				xlrec.flags |= SK_APPEND_META;
+			if (BufferIsValid(tailbuf))
+				xlrec.flags |= SK_APPEND_TAIL;
+			if (last_in_record && multi_record && oplen > 0)
+				xlrec.flags |= SK_APPEND_OPDATA;
+			xlrec.nnew = nnew;
+			xlrec.nitems = nitems;
+			xlrec.new_free_head = new_free_head;
+			xlrec.nfree_taken = ntaken;
+			xlrec.opdata_len = (xlrec.flags & SK_APPEND_OPDATA) ? oplen : 0;
+
+			XLogBeginInsert();
+			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+			for (i = 0; i < nitems; i++)
+			{
+				xl_sk_item it;
+
+				it.block_id = items[i].page + 1;
+				it.unused = 0;
+				it.len = sizeof(SkFragHeader) + items[i].len;
+				XLogRegisterData((char *) &it, sizeof(it));
+				XLogRegisterData((char *) &fh[i], sizeof(SkFragHeader));
+				XLogRegisterData((char *) items[i].data, items[i].len);
+			}
+			if (xlrec.opdata_len > 0)
+				XLogRegisterData((char *) op, oplen);
+			if (nnew > 0)
+				XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
+			if (BufferIsValid(tailbuf))
+				XLogRegisterBuffer(1, tailbuf, REGBUF_STANDARD);
+			for (i = 0; i < nnew; i++)
+				XLogRegisterBuffer(2 + i, newbufs[i], REGBUF_WILL_INIT | REGBUF_STANDARD);
+
+			lsn = XLogInsert(STREAMKV_RMGR_ID, XLOG_SK_APPEND);
+
+			if (nnew > 0)
+				PageSetLSN(BufferGetPage(metabuf), lsn);
+			if (BufferIsValid(tailbuf))
+				PageSetLSN(BufferGetPage(tailbuf), lsn);
+			for (i = 0; i < nnew; i++)
+				PageSetLSN(BufferGetPage(newbufs[i]), lsn);
+		}
+
+		END_CRIT_SECTION();
+
+		{
+			uint32		bytes = sizeof(xl_sk_append) + (multi_record && last_in_record ? oplen : 0);
+
+			for (i = 0; i < nitems; i++)
+				bytes += sizeof(xl_sk_item) + sizeof(SkFragHeader) + items[i].len;
+			sk_note_wal(lsn, bytes);
+		}
+
+		if (nnew > 0)
+		{
+			tailblk = BufferGetBlockNumber(newbufs[nnew - 1]);
+			if (pos->detached)
+			{
+				if (!BlockNumberIsValid(pos->head))
+					pos->head = BufferGetBlockNumber(newbufs[0]);
+				pos->tail = tailblk;
+				pos->npages += nnew;
+			}
+			for (i = 0; i < nnew; i++)
+				UnlockReleaseBuffer(newbufs[i]);
+			UnlockReleaseBuffer(metabuf);
+		}
+		if (BufferIsValid(tailbuf))
+			UnlockReleaseBuffer(tailbuf);
+
+		if (oplen == 0)
+			break;
+	}
+	return lsn;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading a chain
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * A reassembled fragment sequence holds one or more operations back to
+ * back, each padded to MAXALIGN (compaction packs many in one).  data must
+ * be MAXALIGN'd.  Returns how many operations it held.
+ */
+uint64
+sk_for_each_op(const char *data, Size len, sk_op_callback cb, void *arg)
+{
+	Size		off = 0;
+	uint64		n = 0;
+
+	while (off + sizeof(SkOpHeader) <= len)
+	{
+		const SkOpHeader *op = (const SkOpHeader *) (data + off);
+		Size		size = SkOpSize(op);
+
+		if (off + size > len)
+			break;				/* malformed: ignore the rest */
+		cb(op, arg);
+		n++;
+		off += MAXALIGN(size);
+	}
+	return n;
+}
+
+/*
+ * Walks a chain from head to tail, calling cb for each complete operation
+ * (reassembled from its fragments into an aligned buffer).  An incomplete
+ * operation (a crash between the records of a large one) is skipped.
+ * Returns the number of operations found.  Caller must prevent concurrent
+ * changes of the chain (shard lock, or redo blocked on it).
+ */
+uint64
+sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
+			  sk_op_callback cb, void *arg)
+{
+	BlockNumber blk = head;
+	StringInfoData acc;
+	bool		in_op = false;
+	uint64		nops = 0;
+
+	initStringInfo(&acc);
+	while (BlockNumberIsValid(blk))
+	{
+		Buffer		buf = ReadBuffer(rel, blk);
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		BlockNumber next;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (PageIsNew(page) || SkPageGetOpaque(page)->magic != SK_PAGE_MAGIC ||
+			SkPageGetOpaque(page)->type != SK_PAGE_CHAIN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("streamkv store \"%s\": block %u is not a chain page",
+							RelationGetRelationName(rel), blk)));
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			char	   *item = PageGetItem(page, iid);
+			Size		len = ItemIdGetLength(iid);
+			SkFragHeader fh;
+
+			memcpy(&fh, item, sizeof(fh));
+			if (fh.flags & SK_FRAG_FIRST)
+			{
+				resetStringInfo(&acc);
+				in_op = true;
+			}
+			if (!in_op)
+				continue;		/* tail of an op whose start we skipped */
+			appendBinaryStringInfo(&acc, item + sizeof(SkFragHeader), len - sizeof(SkFragHeader));
+			if (fh.flags & SK_FRAG_LAST)
+			{
+				nops += sk_for_each_op(acc.data, acc.len, cb, arg);
+				in_op = false;
+			}
+		}
+		next = SkPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+		if (blk == tail)
+			break;
+		blk = next;
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(acc.data);
+	return nops;
+}
+
+/* ------------------------------------------------------------------------
+ * Switching a chain to a compacted copy, and flushing
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Makes the detached chain newpos the chain's content and moves the old
+ * pages to the free list.  Caller holds the shard lock exclusively.
+ */
+XLogRecPtr
+sk_chain_switch(Relation rel, uint16 chain, SkChainPos *newpos,
+				uint64 seq_base, uint64 live_ops)
+{
+	Buffer		metabuf;
+	Buffer		tailbuf = InvalidBuffer;
+	SkMetaPageData *meta;
+	SkChainMeta *cm;
+	xl_sk_switch xlrec;
+	XLogRecPtr	lsn = InvalidXLogRecPtr;
+	BlockNumber oldtail;
+
+	/* Lock order: the old tail, then the metapage. */
+	{
+		SkMetaPageData m;
+
+		sk_read_meta(rel, &m);
+		oldtail = m.chains[chain].tail;
+	}
+	if (BlockNumberIsValid(oldtail))
+	{
+		tailbuf = ReadBuffer(rel, oldtail);
+		LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+	}
+	metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
+	cm = &meta->chains[chain];
+	Assert(cm->tail == oldtail);
+
+	xlrec.chain = chain;
+	xlrec.unused = 0;
+	xlrec.new_head = newpos->head;
+	xlrec.new_tail = newpos->tail;
+	xlrec.new_npages = newpos->npages;
+	xlrec.old_head = cm->head;
+	xlrec.old_npages = cm->npages;
+	xlrec.old_free_head = meta->free_head;
+	xlrec.unused2 = 0;
+	xlrec.seq_base = seq_base;
+	xlrec.live_ops = live_ops;
+
+	START_CRIT_SECTION();
+	if (BufferIsValid(tailbuf))
+	{
+		SkPageGetOpaque(BufferGetPage(tailbuf))->next = meta->free_head;
+		meta->free_head = cm->head;
+		meta->nfree += cm->npages;
+		MarkBufferDirty(tailbuf);
+	}
+	cm->head = newpos->head;
+	cm->tail = newpos->tail;
+	cm->npages = newpos->npages;
+	cm->seq_base = seq_base;
+	MarkBufferDirty(metabuf);
+
+	XLogBeginInsert();
+	XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+	XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
+	if (BufferIsValid(tailbuf))
+		XLogRegisterBuffer(1, tailbuf, REGBUF_STANDARD);
+	lsn = XLogInsert(STREAMKV_RMGR_ID, XLOG_SK_SWITCH);
+	PageSetLSN(BufferGetPage(metabuf), lsn);
+	if (BufferIsValid(tailbuf))
+		PageSetLSN(BufferGetPage(tailbuf), lsn);
+	END_CRIT_SECTION();
+
+	sk_note_wal(lsn, sizeof(xlrec));
+
+	UnlockReleaseBuffer(metabuf);
+	if (BufferIsValid(tailbuf))
+		UnlockReleaseBuffer(tailbuf);
+	return lsn;
+}
+
+/*
+ * Empties every chain of a keyspace store onto the free list.  Caller holds
+ * all shard locks exclusively.  seq_base[i] is the last sequence number used
+ * in shard i, so numbering continues after the flush.
+ */
+XLogRecPtr
+sk_store_flush(Relation rel, const uint64 *seq_base)
+{
+	SkMetaPageData m;
+	Buffer		tails[SK_NSHARDS];
+	Buffer		metabuf;
+	SkMetaPageData *meta;
+	xl_sk_flush xlrec;
+	XLogRecPtr	lsn;
+	int			i;
+
+	sk_read_meta(rel, &m);
+	for (i = 0; i < SK_NSHARDS; i++)
+	{
+		tails[i] = InvalidBuffer;
+		if (BlockNumberIsValid(m.chains[i].tail))
+		{
+			tails[i] = ReadBuffer(rel, m.chains[i].tail);
+			LockBuffer(tails[i], BUFFER_LOCK_EXCLUSIVE);
+		}
+	}
+	metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
+
+	memset(&xlrec, 0, sizeof(xlrec));
+	xlrec.nchains = SK_NSHARDS;
+	memcpy(xlrec.seq_base, seq_base, sizeof(xlrec.seq_base));
+	{
+		BlockNumber fh = meta->free_head;
+
+		for (i = 0; i < SK_NSHARDS; i++)
+		{
+			xlrec.tail_next[i] = InvalidBlockNumber;
+			if (BufferIsValid(tails[i]))
+			{
+				xlrec.tail_next[i] = fh;
+				fh = meta->chains[i].head;
+				xlrec.nfree_added += meta->chains[i].npages;
+			}
+		}
+		xlrec.new_free_head = fh;
+	}
+
+	XLogEnsureRecordSpace(SK_NSHARDS, 0);
+
+	START_CRIT_SECTION();
+	for (i = 0; i < SK_NSHARDS; i++)
+	{
+		SkChainMeta *cm = &meta->chains[i];
+
+		if (BufferIsValid(tails[i]))
+		{
+			SkPageGetOpaque(BufferGetPage(tails[i]))->next = meta->free_head;
+			meta->free_head = cm->head;
+			meta->nfree += cm->npages;
+			MarkBufferDirty(tails[i]);
+		}
+		cm->head = cm->tail = InvalidBlockNumber;
+		cm->npages = 0;
+		cm->seq_base = seq_base[i];
+	}
+	MarkBufferDirty(metabuf);
+
+	XLogBeginInsert();
+	XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+	XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
+	for (i = 0; i < SK_NSHARDS; i++)
+		if (BufferIsValid(tails[i]))
+			XLogRegisterBuffer(1 + i, tails[i], REGBUF_STANDARD);
+	lsn = XLogInsert(STREAMKV_RMGR_ID, XLOG_SK_FLUSH);
+	PageSetLSN(BufferGetPage(metabuf), lsn);
+	for (i = 0; i < SK_NSHARDS; i++)
+		if (BufferIsValid(tails[i]))
+			PageSetLSN(BufferGetPage(tails[i]), lsn);
+	END_CRIT_SECTION();
+
+	sk_note_wal(lsn, sizeof(xlrec));
+
+	UnlockReleaseBuffer(metabuf);
+	for (i = 0; i < SK_NSHARDS; i++)
+		if (BufferIsValid(tails[i]))
+			UnlockReleaseBuffer(tails[i]);
+	return lsn;
+}

@@ -1,0 +1,224 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.h
+ *	  The page store: page layout, metapage, chains of operations, and the
+ *	  WAL record formats that change them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMKV_STORE_H
+#define STREAMKV_STORE_H
+
+#include "access/xlogreader.h"
+#include "lib/stringinfo.h"
+#include "storage/bufpage.h"
+#include "storage/buf.h"
+#include "utils/rel.h"
+
+#include "streamkv.h"
+
+#define SK_PAGE_MAGIC			0x534B5631	/* "SKV1", for pg_filedump */
+#define SK_META_MAGIC			0x534B4D31	/* "SKM1" */
+#define SK_STORE_VERSION		1
+
+#define SK_METAPAGE_BLKNO		0
+
+#define SK_PAGE_META			1
+#define SK_PAGE_CHAIN			2
+
+/* Special space of every store page. */
+typedef struct SkPageOpaqueData
+{
+	BlockNumber next;			/* next page of the chain / free list */
+	uint16		type;			/* SK_PAGE_* */
+	uint16		chain;			/* chain (shard) this page was written for */
+	uint32		magic;			/* SK_PAGE_MAGIC */
+	uint32		unused;
+} SkPageOpaqueData;
+
+typedef SkPageOpaqueData *SkPageOpaque;
+
+#define SkPageGetOpaque(page) ((SkPageOpaque) PageGetSpecialPointer(page))
+
+/* Most chains a store can have (topics will use one per partition). */
+#define SK_MAX_CHAINS			256
+
+typedef struct SkChainMeta
+{
+	BlockNumber head;			/* first page, InvalidBlockNumber if empty */
+	BlockNumber tail;			/* last page */
+	uint32		npages;
+	uint32		unused;
+	uint64		seq_base;		/* every operation in the chain has seq > this */
+} SkChainMeta;
+
+typedef struct SkMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		kind;			/* SK_STORE_* */
+	uint32		nchains;
+	BlockNumber free_head;		/* free list, linked through opaque->next */
+	uint32		nfree;
+	SkChainMeta chains[SK_MAX_CHAINS];
+} SkMetaPageData;
+
+#define SkPageGetMeta(page) ((SkMetaPageData *) PageGetContents(page))
+
+/*
+ * Items on chain pages are fragments of operations: a 4-byte header then
+ * bytes.  An operation that fits on a page is one fragment with FIRST|LAST.
+ */
+#define SK_FRAG_FIRST			0x01
+#define SK_FRAG_LAST			0x02
+
+typedef struct SkFragHeader
+{
+	uint8		flags;
+	uint8		unused[3];
+} SkFragHeader;
+
+/* An operation (the logical entry of a keyspace chain, like an AOF line). */
+typedef enum SkOpKind
+{
+	SK_OP_SET = 1,				/* key := string value, expire_at */
+	SK_OP_DEL,					/* remove key */
+	SK_OP_HSET,					/* hash key: field := value (creates hash) */
+	SK_OP_HDEL,					/* hash key: remove field (and key if empty) */
+	SK_OP_EXPIRE,				/* key's expire_at := expire_at (0: persist) */
+	SK_OP_APPEND,				/* string key: value .= value */
+	SK_OP_EXPIRED				/* remove key because its TTL passed */
+} SkOpKind;
+
+typedef struct SkOpHeader
+{
+	uint8		kind;
+	uint8		unused[3];
+	uint32		keylen;
+	uint32		fieldlen;
+	uint32		vallen;
+	uint64		seq;
+	int64		expire_at;		/* ms since the Unix epoch, 0 = none */
+} SkOpHeader;
+
+#define SkOpKey(op)		((char *) (op) + sizeof(SkOpHeader))
+#define SkOpField(op)	(SkOpKey(op) + (op)->keylen)
+#define SkOpValue(op)	(SkOpField(op) + (op)->fieldlen)
+#define SkOpSize(op)	(sizeof(SkOpHeader) + (op)->keylen + (op)->fieldlen + (op)->vallen)
+
+/* ------------------------------------------------------------------------
+ * WAL records (wal.c)
+ * ------------------------------------------------------------------------
+ */
+#define XLOG_SK_APPEND			0x10
+#define XLOG_SK_SWITCH			0x20
+#define XLOG_SK_FLUSH			0x30
+
+/* xl_sk_append.flags */
+#define SK_APPEND_OPDATA		0x01	/* full op follows the items: apply it */
+#define SK_APPEND_DETACHED		0x02	/* chain not (yet) in the metapage */
+#define SK_APPEND_META			0x04	/* block 0 is the metapage */
+#define SK_APPEND_TAIL			0x08	/* block 1 is the old tail */
+
+/*
+ * APPEND: items added to a chain's tail and/or to new pages.
+ * Blocks: 0 metapage (if SK_APPEND_META), 1 old tail (if SK_APPEND_TAIL),
+ * 2.. new pages in chain order (REGBUF_WILL_INIT).
+ * Main data: xl_sk_append, then nitems xl_sk_item each followed by its
+ * bytes (MAXALIGN'd), then the whole op if SK_APPEND_OPDATA.  Everything is
+ * in the main data so that redo can update the in-memory copy even when a
+ * block was restored from a full-page image.
+ */
+typedef struct xl_sk_append
+{
+	uint16		chain;
+	uint8		flags;
+	uint8		nnew;			/* new pages */
+	uint32		nitems;
+	BlockNumber new_free_head;	/* metapage's free list after this */
+	uint32		nfree_taken;	/* pages taken from the free list */
+	uint32		opdata_len;
+} xl_sk_append;
+
+typedef struct xl_sk_item
+{
+	uint8		block_id;		/* 1 = old tail, 2.. = new pages */
+	uint8		unused;
+	uint16		len;
+} xl_sk_item;
+
+/*
+ * SWITCH: a compacted chain replaces a chain; the old pages go to the free
+ * list.  Blocks: 0 metapage, 1 old tail (if the old chain had pages).
+ */
+typedef struct xl_sk_switch
+{
+	uint16		chain;
+	uint16		unused;
+	BlockNumber new_head;
+	BlockNumber new_tail;
+	uint32		new_npages;
+	BlockNumber old_head;
+	uint32		old_npages;
+	BlockNumber old_free_head;	/* the old tail's new next */
+	uint32		unused2;
+	uint64		seq_base;
+	uint64		live_ops;		/* operations in the new chain */
+} xl_sk_switch;
+
+/*
+ * FLUSH: every chain is emptied onto the free list.  Blocks: 0 metapage,
+ * 1 + i the old tail of chain i when it had pages.
+ */
+typedef struct xl_sk_flush
+{
+	uint32		nchains;
+	BlockNumber new_free_head;
+	uint32		nfree_added;
+	uint32		unused;
+	BlockNumber tail_next[SK_NSHARDS];	/* each old tail's new next */
+	uint64		seq_base[SK_NSHARDS];
+} xl_sk_flush;
+
+/* ------------------------------------------------------------------------
+ * store.c
+ * ------------------------------------------------------------------------
+ */
+extern void sk_init_page(Page page, uint16 type, uint16 chain);
+extern void sk_init_metapage(Page page, uint32 kind, uint32 nchains);
+extern Oid	sk_keyspace_store_oid(bool missing_ok);
+extern void sk_read_meta(Relation rel, SkMetaPageData *meta);
+
+/* Where a chain is: a chain of the metapage, or a detached one. */
+typedef struct SkChainPos
+{
+	uint16		chain;
+	bool		detached;
+	BlockNumber head;			/* detached chains only */
+	BlockNumber tail;
+	uint32		npages;
+} SkChainPos;
+
+extern XLogRecPtr sk_chain_append(Relation rel, SkChainPos *pos,
+								  const char *op, Size oplen);
+
+/* Callback for each complete operation found while walking a chain. */
+typedef void (*sk_op_callback) (const SkOpHeader *op, void *arg);
+extern uint64 sk_for_each_op(const char *data, Size len, sk_op_callback cb, void *arg);
+extern uint64 sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
+							sk_op_callback cb, void *arg);
+
+extern XLogRecPtr sk_chain_switch(Relation rel, uint16 chain, SkChainPos *newpos,
+								  uint64 seq_base, uint64 live_ops);
+extern XLogRecPtr sk_store_flush(Relation rel, const uint64 *seq_base);
+
+/* wal.c */
+extern void sk_rmgr_register(void);
+extern void sk_apply_item(Page page, const char *data, Size len);
+
+/* kvmem.c hooks used by redo */
+extern void sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op);
+extern void sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
+extern void sk_redo_flush(RelFileNode rnode);
+
+#endif							/* STREAMKV_STORE_H */

@@ -1,0 +1,406 @@
+/*-------------------------------------------------------------------------
+ *
+ * streamkv.c
+ *	  Module entry: GUCs, the resource manager, shared memory, the
+ *	  commit-time flush and the utility hook.
+ *
+ * Shared memory is one SkShared struct followed by a DSA area created in
+ * place (the pattern of PostgreSQL 15's pgstat_shmem.c: the postmaster
+ * creates and pins it, every process attaches on first use).  The area's
+ * size is capped by streamkv.max_memory; streamkv refuses writes that would
+ * pass it (SQLSTATE 53200) and keeps serving reads and deletes.
+ *
+ * Durability: operations are WAL-logged when they run (like nextval()).
+ * At commit (XACT_EVENT_PRE_COMMIT, while an error can still be raised) the
+ * backend flushes WAL up to its last streamkv record and waits for
+ * synchronous standbys, following synchronous_commit exactly as a commit
+ * record would: off leaves it to the WAL writer, local flushes, on /
+ * remote_write / remote_apply also wait for the standbys.
+ *
+ * Locking: sk_shared->slots_lock and the shard locks (streamkv.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "access/xloginsert.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "postmaster/bgworker.h"
+#include "replication/syncrep.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "store.h"
+
+PG_MODULE_MAGIC;
+
+/* GUCs */
+int			sk_max_memory_kb = 256 * 1024;
+int			sk_worker_naptime_ms = 100;
+double		sk_compact_dead_fraction = 0.5;
+int			sk_compact_min_pages = 8;
+int			sk_expire_sample = 1000;
+bool		sk_worker_enabled = true;
+
+SkShared   *sk_shared = NULL;
+
+static dsa_area *sk_dsa = NULL;
+static XLogRecPtr sk_last_lsn = InvalidXLogRecPtr;
+
+/* room for the DSA area's control data and a first segment, in place */
+#define SK_DSA_INPLACE_SIZE		(1024 * 1024)
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+void		_PG_init(void);
+extern void sk_worker_register(void);
+
+Size
+sk_max_memory_bytes(void)
+{
+	return (Size) sk_max_memory_kb * 1024;
+}
+
+static Size
+sk_shmem_size(void)
+{
+	return MAXALIGN(sizeof(SkShared)) + SK_DSA_INPLACE_SIZE;
+}
+
+static void
+sk_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(sk_shmem_size());
+}
+
+static void
+sk_shmem_startup(void)
+{
+	bool		found;
+	int			i,
+				j;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	sk_dsa = NULL;
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	sk_shared = ShmemInitStruct("streamkv", sk_shmem_size(), &found);
+	if (!found)
+	{
+		dsa_area   *area;
+
+		memset(sk_shared, 0, sizeof(SkShared));
+		sk_shared->tranche_id = LWLockNewTrancheId();
+		LWLockInitialize(&sk_shared->slots_lock, sk_shared->tranche_id);
+		pg_atomic_init_u64(&sk_shared->mem_used, 0);
+		pg_atomic_init_u64(&sk_shared->wal_records, 0);
+		pg_atomic_init_u64(&sk_shared->wal_bytes, 0);
+		for (i = 0; i < SK_MAX_DATABASES; i++)
+		{
+			SkDb	   *db = &sk_shared->dbs[i];
+
+			db->dbid = InvalidOid;
+			db->state = SK_DB_NOT_LOADED;
+			pg_atomic_init_u64(&db->expired_keys, 0);
+			for (j = 0; j < SK_NSHARDS; j++)
+			{
+				LWLockInitialize(&db->shards[j].lock, sk_shared->tranche_id);
+				db->shards[j].table = InvalidDsaPointer;
+			}
+		}
+		area = dsa_create_in_place((char *) sk_shared + MAXALIGN(sizeof(SkShared)),
+								   SK_DSA_INPLACE_SIZE, sk_shared->tranche_id, NULL);
+		dsa_pin(area);
+
+		/*
+		 * The area may grow a little past max_memory: streamkv checks its
+		 * own count of bytes before each write, and this cap only stops a
+		 * runaway.  Segments are allocated in steps, hence the slack.
+		 */
+		dsa_set_size_limit(area, sk_max_memory_bytes() + sk_max_memory_bytes() / 4 + 16 * 1024 * 1024);
+		dsa_detach(area);
+	}
+	LWLockRelease(AddinShmemInitLock);
+	LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
+}
+
+dsa_area *
+sk_area(void)
+{
+	if (sk_dsa == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
+		sk_dsa = dsa_attach_in_place((char *) sk_shared + MAXALIGN(sizeof(SkShared)), NULL);
+		dsa_pin_mapping(sk_dsa);
+		MemoryContextSwitchTo(old);
+	}
+	return sk_dsa;
+}
+
+void
+sk_check_preloaded(void)
+{
+	if (sk_shared == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("streamkv must be loaded via shared_preload_libraries"),
+				 errhint("Add streamkv to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+void
+sk_check_writable(void)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot change streamkv data during recovery"),
+				 errhint("Write to the primary server; a standby serves reads.")));
+}
+
+void
+sk_note_wal(XLogRecPtr end_lsn, uint32 len)
+{
+	if (end_lsn == InvalidXLogRecPtr)
+		return;
+	if (end_lsn > sk_last_lsn)
+		sk_last_lsn = end_lsn;
+	if (sk_shared)
+	{
+		pg_atomic_fetch_add_u64(&sk_shared->wal_records, 1);
+		if (len > 0)
+			pg_atomic_fetch_add_u64(&sk_shared->wal_bytes, len);
+	}
+}
+
+/* Asks the WAL writer to flush what this process logged (no commit here). */
+void
+sk_async_flush(void)
+{
+	if (sk_last_lsn != InvalidXLogRecPtr)
+		XLogSetAsyncXactLSN(sk_last_lsn);
+	sk_last_lsn = InvalidXLogRecPtr;
+}
+
+int64
+sk_now_ms(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	return (int64) (now / 1000) +
+		((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000);
+}
+
+/*
+ * Commit: make this transaction's streamkv records durable as
+ * synchronous_commit says, once, up to the last one.
+ */
+static void
+sk_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (sk_last_lsn != InvalidXLogRecPtr)
+			{
+				XLogRecPtr	lsn = sk_last_lsn;
+
+				sk_last_lsn = InvalidXLogRecPtr;
+				if (synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+				{
+					XLogFlush(lsn);
+					HOLD_INTERRUPTS();
+					SyncRepWaitForLSN(lsn, true);
+					RESUME_INTERRUPTS();
+				}
+				else
+					XLogSetAsyncXactLSN(lsn);
+			}
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* not undone; the WAL writer makes it durable soon */
+			if (sk_last_lsn != InvalidXLogRecPtr)
+				XLogSetAsyncXactLSN(sk_last_lsn);
+			sk_last_lsn = InvalidXLogRecPtr;
+			break;
+		default:
+			break;
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Utility hook: REINDEX CONCURRENTLY would leave an invalid copy of a store
+ * behind (its catalog entry commits before the build fails), so refuse it
+ * up front for anything that includes a store.
+ * ------------------------------------------------------------------------
+ */
+static bool
+sk_is_store_index(Oid relid)
+{
+	HeapTuple	tup;
+	bool		result = false;
+	Oid			amoid = get_am_oid("streamkv_store", true);
+
+	if (!OidIsValid(amoid))
+		return false;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (HeapTupleIsValid(tup))
+	{
+		result = ((Form_pg_class) GETSTRUCT(tup))->relam == amoid;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+static void
+sk_check_reindex(ReindexStmt *stmt)
+{
+	ListCell   *lc;
+	bool		concurrently = false;
+	Oid			nsp = get_namespace_oid("streamkv", true);
+	bool		hits = false;
+
+	foreach(lc, stmt->params)
+	{
+		DefElem    *opt = (DefElem *) lfirst(lc);
+
+		if (strcmp(opt->defname, "concurrently") == 0)
+			concurrently = defGetBoolean(opt);
+	}
+	if (!concurrently || !OidIsValid(nsp))
+		return;
+
+	switch (stmt->kind)
+	{
+		case REINDEX_OBJECT_INDEX:
+			{
+				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+				hits = OidIsValid(relid) && sk_is_store_index(relid);
+				break;
+			}
+		case REINDEX_OBJECT_TABLE:
+			{
+				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+				hits = OidIsValid(relid) && get_rel_namespace(relid) == nsp &&
+					strcmp(get_rel_name(relid), "store_anchor") == 0;
+				break;
+			}
+		case REINDEX_OBJECT_SCHEMA:
+			hits = strcmp(stmt->name, "streamkv") == 0;
+			break;
+		case REINDEX_OBJECT_SYSTEM:
+			hits = false;
+			break;
+		case REINDEX_OBJECT_DATABASE:
+			hits = true;
+			break;
+	}
+	if (hits)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot reindex streamkv stores concurrently"),
+				 errdetail("The indexes on streamkv.store_anchor hold streamkv's data and cannot be rebuilt."),
+				 errhint("Reindex the other tables or indexes by name.")));
+}
+
+static void
+sk_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				  ProcessUtilityContext context, ParamListInfo params,
+				  QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (IsA(pstmt->utilityStmt, ReindexStmt))
+		sk_check_reindex((ReindexStmt *) pstmt->utilityStmt);
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+							queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
+void
+_PG_init(void)
+{
+	/* the utility hook protects stores even without preloading */
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = sk_ProcessUtility;
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	DefineCustomIntVariable("streamkv.max_memory",
+							"Shared memory streamkv may use for in-memory copies of its data.",
+							"Writes that would pass it fail with SQLSTATE 53200; reads and deletes still work.",
+							&sk_max_memory_kb,
+							256 * 1024, 4 * 1024, INT_MAX / 2,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.worker_naptime",
+							"Time between rounds of the maintenance worker (expiry, compaction).",
+							NULL,
+							&sk_worker_naptime_ms,
+							100, 10, 60 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomRealVariable("streamkv.compact_dead_fraction",
+							 "Fraction of dead operations in a keyspace shard's chain that triggers its compaction.",
+							 NULL,
+							 &sk_compact_dead_fraction,
+							 0.5, 0.05, 0.95,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.compact_min_pages",
+							"Chains shorter than this many pages are never compacted by the worker.",
+							NULL,
+							&sk_compact_min_pages,
+							8, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.expire_sample",
+							"Hash buckets per shard the worker examines for expired keys each round.",
+							NULL,
+							&sk_expire_sample,
+							1000, 1, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("streamkv.worker",
+							 "Runs the maintenance worker (expiry, compaction) on the primary.",
+							 NULL,
+							 &sk_worker_enabled,
+							 true,
+							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("streamkv");
+
+	sk_rmgr_register();
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = sk_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = sk_shmem_startup;
+
+	RegisterXactCallback(sk_xact_callback, NULL);
+
+	if (sk_worker_enabled)
+		sk_worker_register();
+}

@@ -1,0 +1,120 @@
+/*-------------------------------------------------------------------------
+ *
+ * streamkv.h
+ *	  Declarations shared by streamkv's subsystems: GUCs, the resource
+ *	  manager id, shared memory and the per-database in-memory state.
+ *
+ * Layout of the extension (DESIGN.md):
+ *	  streamkv.c  _PG_init, GUCs, shared memory, commit-time flush, utility hook
+ *	  store.c     the page store: stub index AM, metapage, chains, free list
+ *	  wal.c       the custom WAL resource manager (redo, desc, identify, mask)
+ *	  kvmem.c     the in-memory copy of a keyspace (hash tables in a DSA area)
+ *	  keyspace.c  the Redis-style SQL functions
+ *	  worker.c    the maintenance background worker (expiry, compaction)
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMKV_H
+#define STREAMKV_H
+
+#include "postgres.h"
+
+#include "access/rmgr.h"
+#include "storage/lwlock.h"
+#include "storage/relfilenode.h"
+#include "port/atomics.h"
+#include "utils/dsa.h"
+#include "utils/timestamp.h"
+
+/*
+ * The resource manager id. RM_EXPERIMENTAL_ID (128) while in development; a
+ * reserved id replaces it here and nowhere else.
+ */
+#define STREAMKV_RMGR_ID		RM_EXPERIMENTAL_ID
+#define STREAMKV_RMGR_NAME		"streamkv"
+
+/* Keyspace stores are split into this many shards (independent chains). */
+#define SK_NSHARDS				16
+
+/* Databases whose keyspace can be loaded at once (fixed shared slots). */
+#define SK_MAX_DATABASES		64
+
+/* Store kinds, kept in the metapage. */
+#define SK_STORE_KEYSPACE		1
+
+/* GUCs (streamkv.c) */
+extern int	sk_max_memory_kb;
+extern int	sk_worker_naptime_ms;
+extern double sk_compact_dead_fraction;
+extern int	sk_compact_min_pages;
+extern int	sk_expire_sample;
+extern bool sk_worker_enabled;
+
+/* ------------------------------------------------------------------------
+ * In-memory state of one database's keyspace (kvmem.c)
+ *
+ * Locking: SkShared->slots_lock (exclusive) guards the assignment of SkDb
+ * slots to databases.  Each shard's LWLock guards everything in that shard:
+ * its hash table, its counters and its applied sequence number.  The state
+ * of a slot changes only while all of its shard locks are held exclusively
+ * (in shard order), so holding any one shard lock freezes the state.  Lock
+ * order: slots_lock, then shard locks in ascending order, then buffers.
+ * ------------------------------------------------------------------------
+ */
+typedef enum SkDbState
+{
+	SK_DB_NOT_LOADED = 0,
+	SK_DB_READY,
+	SK_DB_BROKEN				/* memory must be freed and reloaded */
+} SkDbState;
+
+typedef struct SkShard
+{
+	LWLock		lock;
+	uint64		applied_seq;	/* last operation applied to memory */
+	dsa_pointer table;			/* SkTable of SkKey, or InvalidDsaPointer */
+	uint64		nstrings;
+	uint64		nhashes;
+	uint64		nfields;		/* hash fields in all hashes */
+	uint64		nvolatile;		/* keys with an expiry */
+	uint64		chain_ops;		/* operations in the chain (live or dead) */
+	uint32		expire_cursor;	/* bucket where the next expiry scan starts */
+} SkShard;
+
+typedef struct SkDb
+{
+	Oid			dbid;			/* InvalidOid: free slot */
+	RelFileNode rnode;			/* the keyspace store */
+	SkDbState	state;
+	uint64		loads;
+	double		last_load_ms;
+	uint64		compactions;
+	TimestampTz last_compaction;
+	pg_atomic_uint64 expired_keys;
+	SkShard		shards[SK_NSHARDS];
+} SkDb;
+
+typedef struct SkShared
+{
+	LWLock		slots_lock;
+	int			tranche_id;
+	pg_atomic_uint64 mem_used;	/* bytes allocated in the DSA area */
+	pg_atomic_uint64 wal_records;
+	pg_atomic_uint64 wal_bytes;
+	pid_t		worker_pid;
+	SkDb		dbs[SK_MAX_DATABASES];
+	/* the DSA area is created in place after this struct */
+} SkShared;
+
+extern SkShared *sk_shared;
+
+/* streamkv.c */
+extern void sk_check_preloaded(void);
+extern void sk_check_writable(void);
+extern dsa_area *sk_area(void);
+extern void sk_note_wal(XLogRecPtr end_lsn, uint32 len);
+extern int64 sk_now_ms(void);
+extern void sk_async_flush(void);
+extern Size sk_max_memory_bytes(void);
+
+#endif							/* STREAMKV_H */

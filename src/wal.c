@@ -1,0 +1,496 @@
+/*-------------------------------------------------------------------------
+ *
+ * wal.c
+ *	  streamkv's custom WAL resource manager.
+ *
+ * Redo re-applies each record to the pages it names (when they need it)
+ * and, when the database's in-memory copy is loaded, to that copy too, so
+ * that readers on a hot standby see replayed data and blocked readers are
+ * woken.  Redo is deterministic: expiry, compaction and flushes were decided
+ * on the primary and are logged as explicit records; redo never looks at the
+ * clock.  Redo never raises ERROR: a malformed record is a PANIC (as in
+ * PostgreSQL's own resource managers), and a failure to update the
+ * in-memory copy marks it for reloading from the pages instead.
+ *
+ * Buffers are released before the in-memory copy is updated, because a
+ * backend loading that copy holds the shard locks while it reads pages (lock
+ * order: shard locks, then buffers).  Sequence numbers in the operations
+ * make the update idempotent against a concurrent load.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/bufmask.h"
+#include "access/xlog_internal.h"
+#include "access/xlogutils.h"
+#include "storage/bufmgr.h"
+
+#include "store.h"
+
+static void sk_redo(XLogReaderState *record);
+static void sk_desc(StringInfo buf, XLogReaderState *record);
+static const char *sk_identify(uint8 info);
+static void sk_mask(char *pagedata, BlockNumber blkno);
+
+static RmgrData sk_rmgr = {
+	.rm_name = STREAMKV_RMGR_NAME,
+	.rm_redo = sk_redo,
+	.rm_desc = sk_desc,
+	.rm_identify = sk_identify,
+	.rm_startup = NULL,
+	.rm_cleanup = NULL,
+	.rm_mask = sk_mask,
+	.rm_decode = NULL
+};
+
+void
+sk_rmgr_register(void)
+{
+	RegisterCustomRmgr(STREAMKV_RMGR_ID, &sk_rmgr);
+}
+
+void
+sk_apply_item(Page page, const char *data, Size len)
+{
+	if (PageAddItem(page, (Item) data, len, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+		elog(PANIC, "streamkv redo: failed to add item of %zu bytes", len);
+}
+
+/* Iterates the items of an APPEND record's main data. */
+typedef struct SkItemIter
+{
+	const char *p;
+	const char *end;
+	uint32		left;
+} SkItemIter;
+
+static bool
+sk_next_item(SkItemIter *it, uint8 *block_id, const char **data, Size *len)
+{
+	xl_sk_item hdr;
+
+	if (it->left == 0)
+		return false;
+	if (it->p + sizeof(hdr) > it->end)
+		elog(PANIC, "streamkv redo: truncated APPEND record");
+	memcpy(&hdr, it->p, sizeof(hdr));
+	it->p += sizeof(hdr);
+	if (it->p + hdr.len > it->end || hdr.len < sizeof(SkFragHeader))
+		elog(PANIC, "streamkv redo: bad item length %u", hdr.len);
+	*block_id = hdr.block_id;
+	*data = it->p;
+	*len = hdr.len;
+	it->p += hdr.len;
+	it->left--;
+	return true;
+}
+
+typedef struct SkRedoArg
+{
+	RelFileNode rnode;
+	uint16		chain;
+} SkRedoArg;
+
+static void
+sk_redo_op_cb(const SkOpHeader *op, void *arg)
+{
+	SkRedoArg  *ra = (SkRedoArg *) arg;
+
+	sk_redo_apply_op(ra->rnode, ra->chain, op);
+}
+
+static void
+sk_redo_append(XLogReaderState *record)
+{
+	char	   *data = XLogRecGetData(record);
+	Size		datalen = XLogRecGetDataLen(record);
+	xl_sk_append xlrec;
+	Buffer		buf;
+	SkItemIter	it;
+	uint8		block_id;
+	const char *item;
+	Size		len;
+	int			i;
+	BlockNumber firstnew = InvalidBlockNumber;
+	BlockNumber lastnew = InvalidBlockNumber;
+	RelFileNode rnode;
+	StringInfoData acc;
+	bool		in_op;
+	const char *items_start;
+	SkRedoArg	ra;
+
+	if (datalen < sizeof(xlrec))
+		elog(PANIC, "streamkv redo: short APPEND record");
+	memcpy(&xlrec, data, sizeof(xlrec));
+	items_start = data + sizeof(xlrec);
+
+	if (xlrec.nnew > 0)
+	{
+		XLogRecGetBlockTag(record, 2, &rnode, NULL, &firstnew);
+		XLogRecGetBlockTag(record, 1 + xlrec.nnew, NULL, NULL, &lastnew);
+	}
+	else
+		XLogRecGetBlockTag(record, 1, &rnode, NULL, NULL);
+
+	/* New pages: always initialised from the record. */
+	for (i = 0; i < xlrec.nnew; i++)
+	{
+		Page		page;
+
+		buf = XLogInitBufferForRedo(record, 2 + i);
+		page = BufferGetPage(buf);
+		sk_init_page(page, SK_PAGE_CHAIN, xlrec.chain);
+		if (i + 1 < xlrec.nnew)
+		{
+			BlockNumber nb;
+
+			XLogRecGetBlockTag(record, 3 + i, NULL, NULL, &nb);
+			SkPageGetOpaque(page)->next = nb;
+		}
+		it.p = items_start;
+		it.end = data + datalen;
+		it.left = xlrec.nitems;
+		while (sk_next_item(&it, &block_id, &item, &len))
+			if (block_id == 2 + i)
+				sk_apply_item(page, item, len);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+	}
+
+	/* The old tail: items, and the link to the first new page. */
+	if (xlrec.flags & SK_APPEND_TAIL)
+	{
+		if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
+		{
+			Page		page = BufferGetPage(buf);
+
+			it.p = items_start;
+			it.end = data + datalen;
+			it.left = xlrec.nitems;
+			while (sk_next_item(&it, &block_id, &item, &len))
+				if (block_id == 1)
+					sk_apply_item(page, item, len);
+			if (xlrec.nnew > 0)
+				SkPageGetOpaque(page)->next = firstnew;
+			PageSetLSN(page, record->EndRecPtr);
+			MarkBufferDirty(buf);
+		}
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+	}
+
+	/* The metapage: free list and the chain's tail. */
+	if (xlrec.flags & SK_APPEND_META)
+	{
+		if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+		{
+			Page		page = BufferGetPage(buf);
+			SkMetaPageData *meta = SkPageGetMeta(page);
+
+			meta->free_head = xlrec.new_free_head;
+			meta->nfree -= xlrec.nfree_taken;
+			if (!(xlrec.flags & SK_APPEND_DETACHED))
+			{
+				SkChainMeta *cm = &meta->chains[xlrec.chain];
+
+				if (!BlockNumberIsValid(cm->head))
+					cm->head = firstnew;
+				cm->tail = lastnew;
+				cm->npages += xlrec.nnew;
+			}
+			PageSetLSN(page, record->EndRecPtr);
+			MarkBufferDirty(buf);
+		}
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+	}
+
+	/* The in-memory copy: operations completed by this record. */
+	if (xlrec.flags & SK_APPEND_DETACHED)
+		return;
+
+	ra.rnode = rnode;
+	ra.chain = xlrec.chain;
+	in_op = false;
+	initStringInfo(&acc);
+	it.p = items_start;
+	it.end = data + datalen;
+	it.left = xlrec.nitems;
+	while (sk_next_item(&it, &block_id, &item, &len))
+	{
+		SkFragHeader fh;
+
+		memcpy(&fh, item, sizeof(fh));
+		if (fh.flags & SK_FRAG_FIRST)
+		{
+			resetStringInfo(&acc);
+			in_op = true;
+		}
+		if (!in_op)
+			continue;
+		appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
+		if (fh.flags & SK_FRAG_LAST)
+		{
+			sk_for_each_op(acc.data, acc.len, sk_redo_op_cb, &ra);
+			in_op = false;
+		}
+	}
+	if (xlrec.opdata_len > 0)
+	{
+		if (it.p + xlrec.opdata_len > data + datalen)
+			elog(PANIC, "streamkv redo: truncated operation data");
+		resetStringInfo(&acc);
+		appendBinaryStringInfo(&acc, it.p, xlrec.opdata_len);
+		sk_for_each_op(acc.data, acc.len, sk_redo_op_cb, &ra);
+	}
+	pfree(acc.data);
+}
+
+static void
+sk_redo_switch_rec(XLogReaderState *record)
+{
+	xl_sk_switch xlrec;
+	Buffer		buf;
+	RelFileNode rnode;
+
+	memcpy(&xlrec, XLogRecGetData(record), sizeof(xlrec));
+	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+
+	/* Lock order as on the primary: the old tail, then the metapage. */
+	if (XLogRecHasBlockRef(record, 1))
+	{
+		if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
+		{
+			Page		page = BufferGetPage(buf);
+
+			SkPageGetOpaque(page)->next = xlrec.old_free_head;
+			PageSetLSN(page, record->EndRecPtr);
+			MarkBufferDirty(buf);
+		}
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+	}
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		SkMetaPageData *meta = SkPageGetMeta(page);
+		SkChainMeta *cm = &meta->chains[xlrec.chain];
+
+		if (XLogRecHasBlockRef(record, 1))
+		{
+			meta->free_head = xlrec.old_head;
+			meta->nfree += xlrec.old_npages;
+		}
+		cm->head = xlrec.new_head;
+		cm->tail = xlrec.new_tail;
+		cm->npages = xlrec.new_npages;
+		cm->seq_base = xlrec.seq_base;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+
+	sk_redo_switch(rnode, xlrec.chain, xlrec.live_ops);
+}
+
+static void
+sk_redo_flush_rec(XLogReaderState *record)
+{
+	xl_sk_flush xlrec;
+	RelFileNode rnode;
+	Buffer		buf;
+	int			i;
+
+	memcpy(&xlrec, XLogRecGetData(record), sizeof(xlrec));
+	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+
+	/* The old tails: block 1 + chain, in chain order (as on the primary). */
+	for (i = 0; i < SK_NSHARDS; i++)
+	{
+		if (!XLogRecHasBlockRef(record, 1 + i))
+			continue;
+		if (XLogReadBufferForRedo(record, 1 + i, &buf) == BLK_NEEDS_REDO)
+		{
+			Page		page = BufferGetPage(buf);
+
+			SkPageGetOpaque(page)->next = xlrec.tail_next[i];
+			PageSetLSN(page, record->EndRecPtr);
+			MarkBufferDirty(buf);
+		}
+		if (BufferIsValid(buf))
+			UnlockReleaseBuffer(buf);
+	}
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		SkMetaPageData *meta = SkPageGetMeta(page);
+
+		for (i = 0; i < SK_NSHARDS; i++)
+		{
+			meta->chains[i].head = meta->chains[i].tail = InvalidBlockNumber;
+			meta->chains[i].npages = 0;
+			meta->chains[i].seq_base = xlrec.seq_base[i];
+		}
+		meta->free_head = xlrec.new_free_head;
+		meta->nfree += xlrec.nfree_added;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+
+	sk_redo_flush(rnode);
+}
+
+static void
+sk_redo(XLogReaderState *record)
+{
+	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
+
+	switch (info)
+	{
+		case XLOG_SK_APPEND:
+			sk_redo_append(record);
+			break;
+		case XLOG_SK_SWITCH:
+			sk_redo_switch_rec(record);
+			break;
+		case XLOG_SK_FLUSH:
+			sk_redo_flush_rec(record);
+			break;
+		default:
+			elog(PANIC, "streamkv redo: unknown record kind %u", info);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Description (pg_walinspect) and masking (wal_consistency_checking)
+ * ------------------------------------------------------------------------
+ */
+static const char *
+sk_op_name(uint8 kind)
+{
+	switch (kind)
+	{
+		case SK_OP_SET:
+			return "SET";
+		case SK_OP_DEL:
+			return "DEL";
+		case SK_OP_HSET:
+			return "HSET";
+		case SK_OP_HDEL:
+			return "HDEL";
+		case SK_OP_EXPIRE:
+			return "EXPIRE";
+		case SK_OP_APPEND:
+			return "APPEND";
+		case SK_OP_EXPIRED:
+			return "EXPIRED";
+	}
+	return "?";
+}
+
+static void
+sk_desc_op(StringInfo buf, const char *p, Size len)
+{
+	SkOpHeader op;
+	int			klen;
+
+	if (len < sizeof(SkOpHeader))
+		return;
+	memcpy(&op, p, sizeof(op));
+	klen = Min(op.keylen, len - sizeof(SkOpHeader));
+	klen = Min(klen, 64);
+	appendStringInfo(buf, " op %s seq " UINT64_FORMAT " key \"%.*s\"",
+					 sk_op_name(op.kind), op.seq, klen, p + sizeof(SkOpHeader));
+	if (op.fieldlen > 0)
+		appendStringInfo(buf, " field %u bytes", op.fieldlen);
+	appendStringInfo(buf, " value %u bytes", op.vallen);
+	if (op.expire_at != 0)
+		appendStringInfo(buf, " expire_at " INT64_FORMAT, op.expire_at);
+}
+
+static void
+sk_desc(StringInfo buf, XLogReaderState *record)
+{
+	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
+	char	   *data = XLogRecGetData(record);
+	Size		datalen = XLogRecGetDataLen(record);
+
+	switch (info)
+	{
+		case XLOG_SK_APPEND:
+			{
+				xl_sk_append xlrec;
+				SkItemIter	it;
+				uint8		block_id;
+				const char *item;
+				Size		len;
+
+				memcpy(&xlrec, data, sizeof(xlrec));
+				appendStringInfo(buf, "chain %u%s: %u items, %u new pages (%u from free list)",
+								 xlrec.chain,
+								 (xlrec.flags & SK_APPEND_DETACHED) ? " (compaction)" : "",
+								 xlrec.nitems, xlrec.nnew, xlrec.nfree_taken);
+				it.p = data + sizeof(xlrec);
+				it.end = data + datalen;
+				it.left = xlrec.nitems;
+				if (sk_next_item(&it, &block_id, &item, &len))
+				{
+					SkFragHeader fh;
+
+					memcpy(&fh, item, sizeof(fh));
+					if (fh.flags & SK_FRAG_FIRST)
+						sk_desc_op(buf, item + sizeof(fh), len - sizeof(fh));
+					if (xlrec.nitems > 1)
+						appendStringInfo(buf, " ...");
+				}
+				if (xlrec.opdata_len > 0)
+					appendStringInfo(buf, "; completes an operation of %u bytes", xlrec.opdata_len);
+				break;
+			}
+		case XLOG_SK_SWITCH:
+			{
+				xl_sk_switch xlrec;
+
+				memcpy(&xlrec, data, sizeof(xlrec));
+				appendStringInfo(buf, "chain %u: compacted to %u pages (head %u, tail %u), %u old pages freed, " UINT64_FORMAT " live operations, seq base " UINT64_FORMAT,
+								 xlrec.chain, xlrec.new_npages, xlrec.new_head, xlrec.new_tail,
+								 xlrec.old_npages, xlrec.live_ops, xlrec.seq_base);
+				break;
+			}
+		case XLOG_SK_FLUSH:
+			{
+				xl_sk_flush xlrec;
+
+				memcpy(&xlrec, data, sizeof(xlrec));
+				appendStringInfo(buf, "%u chains emptied", xlrec.nchains);
+				break;
+			}
+	}
+}
+
+static const char *
+sk_identify(uint8 info)
+{
+	switch (info & ~XLR_INFO_MASK)
+	{
+		case XLOG_SK_APPEND:
+			return "APPEND";
+		case XLOG_SK_SWITCH:
+			return "SWITCH";
+		case XLOG_SK_FLUSH:
+			return "FLUSH";
+	}
+	return NULL;
+}
+
+static void
+sk_mask(char *pagedata, BlockNumber blkno)
+{
+	mask_page_lsn_and_checksum(pagedata);
+	mask_unused_space(pagedata);
+}
