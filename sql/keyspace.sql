@@ -2,7 +2,7 @@
 -- Comments "-- redis: ..." give the Redis command each statement mirrors
 -- (checked against redis-server 7.0); ";;" separates several commands.
 CREATE EXTENSION IF NOT EXISTS streamkv;
-SELECT streamkv.flushdb();
+SELECT streamkv.flushdb();  -- redis: FLUSHDB
 -- errors are shown as "SQLSTATE: message"
 CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
@@ -69,14 +69,14 @@ WITH RECURSIVE it(cursor, keys, step) AS (
     SELECT s.next_cursor, s.keys, it.step + 1
     FROM it, LATERAL streamkv.scan(it.cursor, 'h*llo', 2) s
     WHERE it.cursor <> 0 AND it.step < 1000)
-SELECT DISTINCT k FROM it, unnest(it.keys) k ORDER BY k COLLATE "C";
+SELECT k FROM (SELECT DISTINCT k FROM it, unnest(it.keys) k) d ORDER BY k COLLATE "C";
 WITH RECURSIVE it(cursor, keys, step) AS (
     SELECT s.next_cursor, s.keys, 1 FROM streamkv.scan(0, type => 'hash') s
   UNION ALL
     SELECT s.next_cursor, s.keys, it.step + 1
     FROM it, LATERAL streamkv.scan(it.cursor, type => 'hash') s
     WHERE it.cursor <> 0 AND it.step < 1000)
-SELECT DISTINCT k FROM it, unnest(it.keys) k ORDER BY k COLLATE "C";
+SELECT k FROM (SELECT DISTINCT k FROM it, unnest(it.keys) k) d ORDER BY k COLLATE "C";
 -- many keys, small COUNT: still every key exactly once or more
 SELECT count(streamkv.set('many:' || i, i::text)) FROM generate_series(1, 1000) i;
 WITH RECURSIVE it(cursor, keys, step) AS (
@@ -110,7 +110,7 @@ SELECT streamkv.type(NULL) IS NULL AS type_null, streamkv.exists(VARIADIC NULL) 
 SELECT count(*) FROM streamkv.keys(NULL);
 
 -- info() counts this database's keys per type
-SELECT streamkv.flushdb();
+SELECT streamkv.flushdb();  -- redis: FLUSHDB
 SELECT streamkv.set('a', '1'), streamkv.set('b', '2'), streamkv.hset('c', 'f', 'v');
 SELECT strings, hashes, memory_used > 0 AS uses_memory, memory_limit > 0 AS has_limit FROM streamkv.info();
 

@@ -236,5 +236,7 @@ SELECT streamkv.get('g');  -- redis: GET g
 -- INCRBYFLOAT on a missing key starts at 0
 SELECT streamkv.incrbyfloat('newf', 2.5);  -- redis: INCRBYFLOAT newf 2.5
 SELECT streamkv.strlen('newf');  -- redis: STRLEN newf
+-- (bin and big were written without a Redis twin above)
+SELECT streamkv.del('bin', 'big');
 
 SELECT streamkv.dbsize();  -- redis: DBSIZE

@@ -149,11 +149,11 @@ SELECT streamkv.dbsize() = (SELECT count(*) FROM streamkv.keys('*')) AS dbsize_c
 -- ttl, pttl, expiretime, pexpiretime and persist are STRICT
 SELECT streamkv.ttl(NULL) IS NULL AS ttl, streamkv.pttl(NULL) IS NULL AS pttl, streamkv.expiretime(NULL) IS NULL AS expiretime,
        streamkv.pexpiretime(NULL) IS NULL AS pexpiretime, streamkv.persist(NULL) IS NULL AS persist;
--- expire and friends are not STRICT (for their options): NULL key or time is an error
-SELECT pg_temp.try($$SELECT streamkv.expire(NULL, 10)$$);
-SELECT pg_temp.try($$SELECT streamkv.expire('k', NULL)$$);
-SELECT pg_temp.try($$SELECT streamkv.pexpire('k', NULL)$$);
-SELECT pg_temp.try($$SELECT streamkv.expireat('k', NULL)$$);
-SELECT pg_temp.try($$SELECT streamkv.pexpireat(NULL, 1)$$);
+-- expire and friends are not STRICT (for their options): a NULL key or time
+-- gives NULL and changes nothing, a NULL option is an error
+SELECT streamkv.expire(NULL, 10) IS NULL AS expire_null_key, streamkv.expire('k', NULL) IS NULL AS expire_null_time,
+       streamkv.pexpire('k', NULL) IS NULL AS pexpire, streamkv.expireat('k', NULL) IS NULL AS expireat,
+       streamkv.pexpireat(NULL, 1) IS NULL AS pexpireat;
 SELECT pg_temp.try($$SELECT streamkv.expire('k', 10, nx => NULL)$$);
+SELECT pg_temp.try($$SELECT streamkv.pexpireat('k', 10, lt => NULL)$$);
 SELECT streamkv.pexpiretime('k');  -- redis: PEXPIRETIME k
