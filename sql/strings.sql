@@ -78,6 +78,7 @@ SELECT streamkv.get('e');  -- redis: GET e
 SELECT streamkv.set('past', 'v', exat => 1);  -- redis: SET past v EXAT 1
 SELECT streamkv.exists('past');  -- redis: EXISTS past
 SELECT streamkv.set('past', 'v', pxat => 1000, get => true);  -- redis: SET past v PXAT 1000 GET
+SELECT streamkv.exists('past'), streamkv.get('past');  -- redis: EXISTS past ;; GET past
 
 -- ---- NULL arguments: set is not STRICT, a NULL key or value is an error
 SELECT pg_temp.try($$SELECT streamkv.set(NULL, 'v')$$);
