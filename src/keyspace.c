@@ -287,7 +287,11 @@ parse_ld(const char *s, Size len, long double *out)
 	return true;
 }
 
-/* Redis's ld2string(LD_STR_HUMAN). Returns palloc'd text. */
+/*
+ * Redis's ld2string(LD_STR_HUMAN). Returns palloc'd text.  PostgreSQL's
+ * snprintf (src/port) has no long double conversions: use the C library's.
+ */
+#undef snprintf
 static char *
 format_ld(long double v, Size *len)
 {
@@ -686,10 +690,7 @@ sk_scan(PG_FUNCTION_ARGS)
 		else if (pg_strcasecmp(t, "hash") == 0)
 			kc.type = SK_TYPE_HASH;
 		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown type name \"%s\"", t),
-					 errhint("Types are string and hash.")));
+			kc.type = -1;		/* as Redis: an unknown type matches nothing */
 	}
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -794,7 +795,7 @@ sk_flushdb(PG_FUNCTION_ARGS)
  */
 static bool
 do_set(const char *key, Size klen, const char *val, Size vlen,
-	   bool nx, bool xx, bool get_old, int64 expire_at, bool keepttl,
+	   bool nx, bool xx, bool get_old, bool old_as_text, int64 expire_at, bool keepttl,
 	   char **old, Size *oldlen, bool *had_old)
 {
 	SkCtx		c;
@@ -818,9 +819,15 @@ do_set(const char *key, Size klen, const char *val, Size vlen,
 			wrongtype();
 		}
 		*oldlen = k->vallen;
-		*old = palloc(k->vallen + 1);
+		*old = palloc_extended(k->vallen + 1, MCXT_ALLOC_HUGE);
 		memcpy(*old, SkKeyValue(k), k->vallen);
 		*had_old = true;
+		/* an old value that cannot be returned as text stops the write */
+		if (old_as_text && !pg_verifymbstr(*old, *oldlen, true))
+		{
+			LWLockRelease(&sh->lock);
+			pg_verifymbstr(*old, *oldlen, false);
+		}
 	}
 	if ((nx && k) || (xx && !k))
 		done = false;
@@ -947,7 +954,7 @@ set_common(FunctionCallInfo fcinfo, bool is_text)
 		}
 	}
 
-	done = do_set(key, klen, val, vlen, nx, xx, get_old, expire_at, keepttl,
+	done = do_set(key, klen, val, vlen, nx, xx, get_old, is_text, expire_at, keepttl,
 				  &old, &oldlen, &had_old);
 	if (get_old)
 	{
@@ -997,7 +1004,7 @@ sk_set_bytea(PG_FUNCTION_ARGS)
 
 /* Copies out the string value at key; false when missing. */
 static bool
-get_string(const char *key, Size klen, char **val, Size *vlen, bool del)
+get_string(const char *key, Size klen, char **val, Size *vlen, bool del, bool as_text)
 {
 	SkCtx		c;
 	uint32		h = sk_hash(key, klen);
@@ -1020,6 +1027,12 @@ get_string(const char *key, Size klen, char **val, Size *vlen, bool del)
 		*val = palloc_extended(k->vallen + VARHDRSZ + 1, MCXT_ALLOC_HUGE);
 		memcpy(*val + VARHDRSZ, SkKeyValue(k), k->vallen);
 		found = true;
+		/* a value that cannot be returned as text is not deleted */
+		if (del && as_text && !pg_verifymbstr(*val + VARHDRSZ, *vlen, true))
+		{
+			LWLockRelease(&sh->lock);
+			pg_verifymbstr(*val + VARHDRSZ, *vlen, false);
+		}
 		if (del)
 			log_op(&c, s, make_op(SK_OP_DEL, key, klen, NULL, 0, NULL, 0, 0));
 	}
@@ -1047,7 +1060,7 @@ sk_get_text(PG_FUNCTION_ARGS)
 	char	   *val;
 
 	KEYARG(0, key, klen);
-	if (!get_string(key, klen, &val, &vlen, false))
+	if (!get_string(key, klen, &val, &vlen, false, true))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(string_result(val, vlen, true));
 }
@@ -1062,7 +1075,7 @@ sk_get_bytea(PG_FUNCTION_ARGS)
 	char	   *val;
 
 	KEYARG(0, key, klen);
-	if (!get_string(key, klen, &val, &vlen, false))
+	if (!get_string(key, klen, &val, &vlen, false, false))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(string_result(val, vlen, false));
 }
@@ -1077,7 +1090,7 @@ sk_getdel_text(PG_FUNCTION_ARGS)
 	char	   *val;
 
 	KEYARG(0, key, klen);
-	if (!get_string(key, klen, &val, &vlen, true))
+	if (!get_string(key, klen, &val, &vlen, true, true))
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(string_result(val, vlen, true));
 }
@@ -1166,6 +1179,13 @@ sk_mset(PG_FUNCTION_ARGS)
 		text	   *t = DatumGetTextPP(kv[i]);
 
 		shards[sk_shard_of(sk_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)))] = true;
+	}
+	{
+		Size		need = 0;
+
+		for (i = 0; i < n; i++)
+			need += VARSIZE_ANY_EXHDR(DatumGetTextPP(kv[i])) + 64;
+		check_memory(need);
 	}
 	/* the slot must be loaded before taking several shard locks */
 	ctx_lock(&c, 0, LW_SHARED);
@@ -2320,7 +2340,6 @@ sk_info(PG_FUNCTION_ARGS)
 	int64		strings = 0,
 				hashes = 0;
 	SkMetaPageData meta;
-	int64		pages = 0;
 	int			s;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -2335,8 +2354,6 @@ sk_info(PG_FUNCTION_ARGS)
 		LWLockRelease(&sh->lock);
 	}
 	sk_read_meta(c.rel, &meta);
-	for (s = 0; s < SK_NSHARDS; s++)
-		pages += meta.chains[s].npages;
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->mem_used));
@@ -2355,7 +2372,6 @@ sk_info(PG_FUNCTION_ARGS)
 	else
 		values[11] = TimestampTzGetDatum(c.db->last_compaction);
 	values[12] = Int64GetDatum(pg_atomic_read_u64(&c.db->expired_keys));
-	(void) pages;
 	ctx_close(&c);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

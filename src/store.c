@@ -162,7 +162,7 @@ sk_ambuild(Relation heap, Relation index, IndexInfo *indexInfo)
 				 errmsg("cannot build or rebuild streamkv store \"%s\"",
 						RelationGetRelationName(index)),
 				 errdetail("Its pages are streamkv's data: REINDEX, VACUUM FULL, CLUSTER and TRUNCATE would discard them."),
-				 errhint("Use streamkv's own functions (flushdb, drop_topic) to remove data.")));
+				 errhint("Use streamkv's own functions (such as flushdb) to remove data.")));
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "streamkv store \"%s\" is not empty", RelationGetRelationName(index));
@@ -446,6 +446,7 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 		Buffer		newbufs[SK_MAX_NEW_PER_RECORD];
 		SkPlanItem	items[SK_MAX_NEW_PER_RECORD + 1];
 		SkFragHeader fh[SK_MAX_NEW_PER_RECORD + 1];
+		xl_sk_item	its[SK_MAX_NEW_PER_RECORD + 1];
 		int			nitems = 0;
 		int			nnew = 0;
 		int			ntaken = 0;
@@ -591,12 +592,13 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
 			for (i = 0; i < nitems; i++)
 			{
-				xl_sk_item it;
+				/* registered data is read at XLogInsert(): no loop locals */
+				xl_sk_item *it = &its[i];
 
-				it.block_id = items[i].page + 1;
-				it.unused = 0;
-				it.len = sizeof(SkFragHeader) + items[i].len;
-				XLogRegisterData((char *) &it, sizeof(it));
+				it->block_id = items[i].page + 1;
+				it->unused = 0;
+				it->len = sizeof(SkFragHeader) + items[i].len;
+				XLogRegisterData((char *) it, sizeof(xl_sk_item));
 				XLogRegisterData((char *) &fh[i], sizeof(SkFragHeader));
 				XLogRegisterData((char *) items[i].data, items[i].len);
 			}
