@@ -12,6 +12,7 @@ use StreamkvTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use File::Spec;
 use Time::HiRes qw(time usleep);
 
 my $python = '/usr/bin/python3';    # Debian's, with python3-psycopg2 and python3-redis
@@ -20,9 +21,10 @@ my $ops = $ENV{STREAMKV_DIFF_OPS} // 10000;
 my $seed = $ENV{STREAMKV_DIFF_SEED} // 20240601;
 
 ok(-x $python, "$python exists");
-my $redis_server = `command -v redis-server`;
-chomp $redis_server;
-ok($redis_server ne '', 'redis-server is installed') or BAIL_OUT('redis-server missing');
+my ($redis_server) = grep { -x } map { "$_/redis-server" } split(/:/, $ENV{PATH}), '/usr/bin', '/usr/local/bin';
+my ($redis_cli) = grep { -x } map { "$_/redis-cli" } split(/:/, $ENV{PATH}), '/usr/bin', '/usr/local/bin';
+ok($redis_server && $redis_cli, 'redis-server and redis-cli are installed')
+  or BAIL_OUT('redis-server missing');
 ok(system($python, '-c', 'import psycopg2, redis') == 0,
 	'python3-psycopg2 and python3-redis are installed')
   or BAIL_OUT('python modules missing');
@@ -33,7 +35,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION streamkv');
 
 # ---- redis-server on a free loopback port, in a temporary directory
 my $rport = free_port(6380, 6389);
-my $rdir = PostgreSQL::Test::Utils::tempdir('redis');
+my $rdir = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('redis'));
 system($redis_server, '--port', $rport, '--bind', '127.0.0.1', '--save', '',
 	'--appendonly', 'no', '--daemonize', 'yes', '--dir', $rdir,
 	'--pidfile', "$rdir/redis.pid", '--logfile', "$rdir/redis.log") == 0
@@ -41,7 +43,7 @@ system($redis_server, '--port', $rport, '--bind', '127.0.0.1', '--save', '',
 my $rpid;
 for (1 .. 100)
 {
-	if (-s "$rdir/redis.pid" && `redis-cli -h 127.0.0.1 -p $rport ping 2>/dev/null` =~ /PONG/)
+	if (-s "$rdir/redis.pid" && `$redis_cli -h 127.0.0.1 -p $rport ping 2>/dev/null` =~ /PONG/)
 	{
 		open my $fh, '<', "$rdir/redis.pid" or die;
 		$rpid = <$fh>;
