@@ -46,7 +46,7 @@ delete $m{"s$_"} for 1 .. 3;
 $node->safe_psql('postgres', q{SELECT streamkv.set('bin', '\x00ff0a41'::bytea)});
 mset_str('bin', "\x00\xff\x0aA");
 
-is(sk_dump($node), sk_model_dump(\%m), 'state before the checkpoint matches the model');
+sk_is_dump(sk_dump($node), sk_model_dump(\%m), 'state before the checkpoint matches the model');
 
 $node->safe_psql('postgres', 'CHECKPOINT');
 
@@ -89,12 +89,12 @@ $node->safe_psql('postgres', q{BEGIN; SELECT streamkv.set('rolledback', 'still h
 mset_str('rolledback', 'still here');
 
 my $expected = sk_model_dump(\%m);
-is(sk_dump($node), $expected, 'state before the crash matches the model');
+sk_is_dump(sk_dump($node), $expected, 'state before the crash matches the model');
 
 # ---- immediate stop and restart
 $node->stop('immediate');
 $node->start;
-is(sk_dump($node), $expected, 'after stop(immediate) and restart every acknowledged write is present');
+sk_is_dump(sk_dump($node), $expected, 'after stop(immediate) and restart every acknowledged write is present');
 is($node->safe_psql('postgres', 'SELECT streamkv.dbsize()'), scalar(keys %m), 'dbsize after recovery');
 my $ttl = $node->safe_psql('postgres', q{SELECT streamkv.ttl('t50')});
 ok($ttl > 99000 && $ttl <= 100000, "TTL survives recovery (ttl t50 = $ttl)");
@@ -105,7 +105,7 @@ mset_str("after$_", "$_") for 1 .. 300;
 $expected = sk_model_dump(\%m);
 $node->stop('immediate');
 $node->start;
-is(sk_dump($node), $expected, 'second crash (no checkpoint in between): state intact');
+sk_is_dump(sk_dump($node), $expected, 'second crash (no checkpoint in between): state intact');
 
 # ---- a backend killed with SIGKILL: the cluster crash-restarts
 $node->safe_psql('postgres', q{SELECT count(streamkv.hset('k9h' || i, 'f', 'v' || i)) FROM generate_series(1, 100) i});
@@ -123,7 +123,7 @@ ok(kill('KILL', $pid), "SIGKILL to backend $pid");
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $logpos);
 $node->poll_query_until('postgres', 'SELECT 1') or die 'no restart';
 eval { $bg->quit };
-is(sk_dump($node), $expected, 'after a backend SIGKILL and crash-restart the keyspace is intact');
+sk_is_dump(sk_dump($node), $expected, 'after a backend SIGKILL and crash-restart the keyspace is intact');
 
 # ---- a backend killed in the middle of a batch of writes
 $bg = $node->background_psql('postgres', on_error_stop => 0);
@@ -150,11 +150,11 @@ is($bad, 0, 'every surviving batch value is right');
 # everything else is as before
 $node->safe_psql('postgres', q{SELECT streamkv.del(VARIADIC ARRAY(SELECT streamkv.keys('batch*')))})
   if $n > 0;
-is(sk_dump($node), $expected, 'the rest of the keyspace is intact');
+sk_is_dump(sk_dump($node), $expected, 'the rest of the keyspace is intact');
 
 # and once more through a clean restart
 $node->restart;
-is(sk_dump($node), $expected, 'after a clean restart the keyspace is intact');
+sk_is_dump(sk_dump($node), $expected, 'after a clean restart the keyspace is intact');
 
 ok(!$node->log_contains('inconsistent page found'), 'no WAL consistency failure in the log');
 $node->stop;

@@ -39,7 +39,7 @@ $standby->init_from_backup($primary, 'b1', has_streaming => 1);
 $standby->start;
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 
-is(sk_dump($standby), $before, 'standby from a base backup taken after the data shows all of it');
+sk_is_dump(sk_dump($standby), $before, 'standby from a base backup taken after the data shows all of it');
 is($standby->safe_psql('postgres', q{SELECT streamkv.get('s5'), streamkv.get('s500'), streamkv.hget('h7', 'a'), streamkv.get('counter')}),
 	'w5|v500|7|42', 'spot checks on the standby');
 my $ttl = $standby->safe_psql('postgres', q{SELECT streamkv.ttl('t1')});
@@ -53,7 +53,7 @@ SELECT streamkv.persist('t2'), streamkv.incrbyfloat('fl', 10.5), streamkv.incrby
 SELECT streamkv.append('s20', '+tail');
 });
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
-is(sk_dump($standby), sk_dump($primary), 'new writes replicate: standby equals primary');
+sk_is_dump(sk_dump($standby), sk_dump($primary), 'new writes replicate: standby equals primary');
 is($standby->safe_psql('postgres', q{SELECT streamkv.get('n500'), streamkv.hget('h1', 'c'), streamkv.exists('h2', 's10', 's11'), streamkv.get('fl'), streamkv.ttl('t2'), streamkv.get('s20')}),
 	'new500|sea|0|10.6|-1|w20+tail', 'spot checks of the new writes on the standby');
 
@@ -71,7 +71,7 @@ for my $sql (
 {
 	is(sk_sqlstate($standby, $sql), '25006', "on the standby: $sql fails with 25006");
 }
-is(sk_dump($standby), sk_dump($primary), 'the refused writes changed nothing');
+sk_is_dump(sk_dump($standby), sk_dump($primary), 'the refused writes changed nothing');
 
 # ---- an expiry decided on the primary replicates
 my $expired0 = $primary->safe_psql('postgres', 'SELECT expired_keys FROM streamkv.info()');
@@ -96,7 +96,7 @@ my $final = sk_dump($primary);
 $primary->stop;
 $standby->promote;
 $standby->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'promotion failed';
-is(sk_dump($standby), $final, 'after promotion the former standby has everything');
+sk_is_dump(sk_dump($standby), $final, 'after promotion the former standby has everything');
 is($standby->safe_psql('postgres', q{SELECT streamkv.set('promoted', 'yes'), streamkv.incr('counter'), streamkv.hset('h1', 'd', 'dee')}),
 	'OK|43|1', 'the promoted node accepts writes');
 $standby->restart;

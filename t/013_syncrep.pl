@@ -57,7 +57,7 @@ $primary->safe_psql('postgres', q{BEGIN; SELECT streamkv.set('tx1', 'a'); SELECT
 is($standby->safe_psql('postgres', q{SELECT streamkv.get('tx1'), streamkv.get('tx2')}), 'a|b',
 	'operations of one transaction visible on the standby when COMMIT returned');
 
-is(sk_dump($standby), sk_dump($primary), 'standby equals primary');
+sk_is_dump(sk_dump($standby), sk_dump($primary), 'standby equals primary');
 $standby->stop;
 $primary->stop;
 done_testing();

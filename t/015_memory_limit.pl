@@ -22,18 +22,18 @@ my $start_time = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()
 # fill with 1 kB values until a write fails; returns how many succeeded and
 # the SQLSTATE of the failure
 $node->safe_psql('postgres', q{
-CREATE FUNCTION fill(prefix text, size int, OUT written bigint, OUT sqlstate text) LANGUAGE plpgsql AS $$
+CREATE FUNCTION fill(prefix text, size int, OUT written bigint, OUT failed_with text) LANGUAGE plpgsql AS $$
 BEGIN
   written := 0;
   LOOP
     BEGIN
       PERFORM streamkv.set(prefix || written, repeat('x', size));
     EXCEPTION WHEN OTHERS THEN
-      sqlstate := SQLSTATE;
+      failed_with := SQLSTATE;
       RETURN;
     END;
     written := written + 1;
-    IF written > 1000000 THEN sqlstate := 'never full'; RETURN; END IF;
+    IF written > 1000000 THEN failed_with := 'never full'; RETURN; END IF;
   END LOOP;
 END $$;
 });
@@ -79,10 +79,10 @@ ok(!$node->log_contains('terminated by signal'), 'no process was killed');
 # a restart reloads everything within the limit
 my $dump = sk_dump($node);
 $node->restart;
-is(sk_dump($node), $dump, 'after a restart the keyspace reloads intact');
+sk_is_dump(sk_dump($node), $dump, 'after a restart the keyspace reloads intact');
 $node->stop('immediate');
 $node->start;
-is(sk_dump($node), $dump, 'after crash recovery the keyspace reloads intact');
+sk_is_dump(sk_dump($node), $dump, 'after crash recovery the keyspace reloads intact');
 is($node->safe_psql('postgres', 'SELECT streamkv.dbsize()'), $n, 'dbsize after recovery');
 
 # and fills again to the limit, cleanly

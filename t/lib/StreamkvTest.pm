@@ -16,7 +16,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(sk_new_node sk_node free_port sk_dump sk_dump_sql sk_model_dump
-  sk_sqlstate);
+  sk_sqlstate sk_is_dump);
 
 my %used_port;
 
@@ -102,6 +102,28 @@ sub sk_model_dump
 		push @lines, "$k|$e->{type}|$v|" . ($e->{ttl} ? 'ttl' : 'nottl');
 	}
 	return join("\n", @lines);
+}
+
+# is() for two dumps that reports only the differing lines (shortened):
+# dumps can hold values of 100 kB.
+sub sk_is_dump
+{
+	my ($got, $expected, $name) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my $ok = ok($got eq $expected, $name);
+	if (!$ok)
+	{
+		my %g = map { $_ => 1 } split /\n/, $got;
+		my %e = map { $_ => 1 } split /\n/, $expected;
+		my $short = sub { length($_[0]) > 160 ? substr($_[0], 0, 160) . '...(' . length($_[0]) . ' chars)' : $_[0] };
+		my @missing = grep { !$g{$_} } sort keys %e;
+		my @extra = grep { !$e{$_} } sort keys %g;
+		diag(sprintf('%d lines expected, %d got; %d missing, %d unexpected',
+			scalar(keys %e), scalar(keys %g), scalar(@missing), scalar(@extra)));
+		diag('missing:    ' . $short->($_)) for @missing[0 .. ($#missing < 19 ? $#missing : 19)];
+		diag('unexpected: ' . $short->($_)) for @extra[0 .. ($#extra < 19 ? $#extra : 19)];
+	}
+	return $ok;
 }
 
 # Runs $sql expecting an error; returns the SQLSTATE (or 'none').
