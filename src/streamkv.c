@@ -241,9 +241,20 @@ sk_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* not undone; the WAL writer makes it durable soon */
+
+			/*
+			 * Not undone by the abort, and visible: flush it as a commit
+			 * would, so an immediate stop cannot take back what other
+			 * sessions saw (without waiting for standbys, as an abort
+			 * cannot wait).
+			 */
 			if (sk_last_lsn != InvalidXLogRecPtr)
-				XLogSetAsyncXactLSN(sk_last_lsn);
+			{
+				if (synchronous_commit > SYNCHRONOUS_COMMIT_OFF)
+					XLogFlush(sk_last_lsn);
+				else
+					XLogSetAsyncXactLSN(sk_last_lsn);
+			}
 			sk_last_lsn = InvalidXLogRecPtr;
 			break;
 		default:
