@@ -75,10 +75,11 @@ sk_is_dump(sk_dump($standby), sk_dump($primary), 'the refused writes changed not
 
 # ---- an expiry decided on the primary replicates
 my $expired0 = $primary->safe_psql('postgres', 'SELECT expired_keys FROM streamkv.info()');
-my $dbsize0 = $primary->safe_psql('postgres', 'SELECT streamkv.dbsize()');
-$primary->safe_psql('postgres', q{SELECT streamkv.set('shortlived', 'bye'), streamkv.pexpire('shortlived', 200)});
+my $dbsize0 = $primary->safe_psql('postgres', 'SELECT streamkv.dbsize()');   # before shortlived exists
+$primary->safe_psql('postgres', q{SELECT streamkv.set('shortlived', 'bye')});
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 is($standby->safe_psql('postgres', q{SELECT streamkv.exists('shortlived')}), '1', 'short-lived key reached the standby');
+$primary->safe_psql('postgres', q{SELECT streamkv.pexpire('shortlived', 200)});
 # wait for the background worker (no reads of the key on the primary)
 my $t0 = time;
 my $removed = $primary->poll_query_until('postgres',
