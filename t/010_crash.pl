@@ -135,7 +135,10 @@ chomp $pid;
 $bg->query_until(qr/batch-started/, q{\echo batch-started
 SELECT count(streamkv.set('batch' || i, 'b' || i)) FROM generate_series(1, 3000000) i;
 });
-usleep(700_000);
+# kill it once the batch is well under way (visible to other sessions)
+$node->poll_query_until('postgres', q{SELECT streamkv.exists('batch20000') = 1})
+  or die 'the batch did not start';
+usleep(300_000);
 $logpos = -s $node->logfile;
 ok(kill('KILL', $pid), "SIGKILL to backend $pid in the middle of a batch");
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $logpos);
