@@ -39,3 +39,7 @@ SELECT streamkv.dbsize();
 -- info() reports the store
 SELECT memory_limit > 0 AS has_limit, store_pages >= 1 AS has_pages, loads >= 1 AS loaded
   FROM streamkv.info();
+-- a store cannot be dropped on its own
+DROP INDEX streamkv.keyspace_store;
+DROP TABLE streamkv.store_anchor;
+SELECT streamkv.get('survivor') IS NULL AS flushed;

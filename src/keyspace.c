@@ -30,6 +30,7 @@
 
 #include "access/genam.h"
 #include "access/relation.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -201,6 +202,27 @@ write_lookup(SkCtx *c, int shard, const char *key, Size klen, uint32 hash)
 	return k;
 }
 
+/*
+ * Locks a key's shard for reading.  On a primary, an expired key met by a
+ * read is removed first (logged), as Redis's lazy expiry does, so that
+ * dbsize() and scans stop counting it; a standby only hides it.
+ */
+static SkShard *
+ctx_lock_read(SkCtx *c, const char *key, Size klen, uint32 h)
+{
+	int			s = sk_shard_of(h);
+	SkShard    *sh = ctx_lock(c, s, LW_SHARED);
+	SkKey	   *k = sk_lookup(sh, key, klen, h);
+
+	if (k == NULL || key_live(k, c->now) || RecoveryInProgress())
+		return sh;
+	LWLockRelease(&sh->lock);
+	sh = ctx_lock(c, s, LW_EXCLUSIVE);
+	write_lookup(c, s, key, klen, h);
+	LWLockRelease(&sh->lock);
+	return ctx_lock(c, s, LW_SHARED);
+}
+
 /* ------------------------------------------------------------------------
  * Number parsing and printing, as Redis does it
  * ------------------------------------------------------------------------
@@ -324,13 +346,14 @@ format_ld(long double v, Size *len)
 	return pnstrdup(buf, l);
 }
 
+/* A numeric increment as a long double; NaN is refused, infinities pass. */
 static long double
 numeric_arg_ld(Datum num)
 {
 	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out, num));
 	long double v;
 
-	if (!parse_ld(s, strlen(s), &v) || isinf(v))
+	if (!parse_ld(s, strlen(s), &v))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("value is not a valid float"),
@@ -365,7 +388,7 @@ sk_type(PG_FUNCTION_ARGS)
 	KEYARG(0, key, klen);
 	ctx_open(&c, false);
 	h = sk_hash(key, klen);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = sk_lookup(sh, key, klen, h);
 	if (key_live(k, c.now))
 		t = k->type == SK_TYPE_HASH ? "hash" : "string";
@@ -410,7 +433,7 @@ sk_exists(PG_FUNCTION_ARGS)
 	{
 		text	   *t = DatumGetTextPP(keys[i]);
 		uint32		h = sk_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-		SkShard    *sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+		SkShard    *sh = ctx_lock_read(&c, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), h);
 
 		if (key_live(sk_lookup(sh, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), h), c.now))
 			count++;
@@ -586,7 +609,8 @@ collect_key(SkKey *k, void *arg)
 		return true;
 	if (kc->type && k->type != kc->type)
 		return true;
-	if (kc->pat && !glob_match(kc->pat, kc->patlen, k->data, k->keylen, 0))
+	if (kc->pat && !(kc->patlen == 1 && kc->pat[0] == '*') &&
+		!glob_match(kc->pat, kc->patlen, k->data, k->keylen, 0))
 		return true;
 	kc->out = lappend(kc->out, cstring_to_text_with_len(k->data, k->keylen));
 	kc->count++;
@@ -1014,7 +1038,7 @@ get_string(const char *key, Size klen, char **val, Size *vlen, bool del, bool as
 	bool		found = false;
 
 	ctx_open(&c, del);
-	sh = ctx_lock(&c, s, del ? LW_EXCLUSIVE : LW_SHARED);
+	sh = del ? ctx_lock(&c, s, LW_EXCLUSIVE) : ctx_lock_read(&c, key, klen, h);
 	k = del ? write_lookup(&c, s, key, klen, h) : sk_lookup(sh, key, klen, h);
 	if (key_live(k, c.now))
 	{
@@ -1113,7 +1137,7 @@ sk_mget(PG_FUNCTION_ARGS)
 	{
 		text	   *t = DatumGetTextPP(keys[i]);
 		uint32		h = sk_hash(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-		SkShard    *sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+		SkShard    *sh = ctx_lock_read(&c, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), h);
 		SkKey	   *k = sk_lookup(sh, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), h);
 
 		nulls[i] = true;
@@ -1286,7 +1310,7 @@ sk_strlen(PG_FUNCTION_ARGS)
 	KEYARG(0, key, klen);
 	h = sk_hash(key, klen);
 	ctx_open(&c, false);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = sk_lookup(sh, key, klen, h);
 	if (key_live(k, c.now))
 	{
@@ -1402,7 +1426,9 @@ sk_incrbyfloat(PG_FUNCTION_ARGS)
 	SkCtx		c;
 	const char *key;
 	Size		klen;
-	long double incr = numeric_arg_ld(PG_GETARG_DATUM(1));
+	char	   *incr_str = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(1)));
+	long double incr = 0;
+	bool		incr_ok = parse_ld(incr_str, strlen(incr_str), &incr);
 	long double cur = 0;
 	uint32		h;
 	int			s;
@@ -1433,6 +1459,11 @@ sk_incrbyfloat(PG_FUNCTION_ARGS)
 					 errmsg("value is not a valid float")));
 		}
 		expire_at = k->expire_at;
+	}
+	if (!incr_ok)
+	{
+		LWLockRelease(&sh->lock);
+		(void) numeric_arg_ld(PG_GETARG_DATUM(1));	/* raises the error */
 	}
 	cur += incr;
 	if (isnan(cur) || isinf(cur))
@@ -1577,7 +1608,7 @@ sk_hget(PG_FUNCTION_ARGS)
 	KEYARG(0, key, klen);
 	h = sk_hash(key, klen);
 	ctx_open(&c, false);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = read_hash(&c, sh, key, klen, h);
 	if (k)
 	{
@@ -1615,7 +1646,7 @@ sk_hmget(PG_FUNCTION_ARGS)
 	KEYARG(0, key, klen);
 	h = sk_hash(key, klen);
 	ctx_open(&c, false);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = read_hash(&c, sh, key, klen, h);
 	for (i = 0; i < n; i++)
 	{
@@ -1710,7 +1741,7 @@ collect_hash(FunctionCallInfo fcinfo, FieldCollect *fc)
 	h = sk_hash(key, klen);
 	memset(fc, 0, sizeof(*fc));
 	ctx_open(&c, false);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = read_hash(&c, sh, key, klen, h);
 	if (k)
 		sk_hash_scan(k, collect_field, fc);
@@ -1781,7 +1812,7 @@ sk_hlen(PG_FUNCTION_ARGS)
 	KEYARG(0, key, klen);
 	h = sk_hash(key, klen);
 	ctx_open(&c, false);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = read_hash(&c, sh, key, klen, h);
 	if (k)
 		n = ((SkTable *) dsa_get_address(sk_area(), k->fields))->nitems;
@@ -1806,7 +1837,7 @@ sk_hexists(PG_FUNCTION_ARGS)
 	KEYARG(0, key, klen);
 	h = sk_hash(key, klen);
 	ctx_open(&c, false);
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = read_hash(&c, sh, key, klen, h);
 	if (k)
 		found = sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f)) != NULL;
@@ -1834,7 +1865,13 @@ hincr_common(FunctionCallInfo fcinfo, bool is_float)
 	long double ldincr = 0;
 
 	if (is_float)
+	{
 		ldincr = numeric_arg_ld(PG_GETARG_DATUM(2));
+		if (isinf(ldincr))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("value is NaN or Infinity")));
+	}
 	KEYARG(0, key, klen);
 	h = sk_hash(key, klen);
 	s = sk_shard_of(h);
@@ -2042,7 +2079,7 @@ get_expire(FunctionCallInfo fcinfo, int64 *now)
 	h = sk_hash(key, klen);
 	ctx_open(&c, false);
 	*now = c.now;
-	sh = ctx_lock(&c, sk_shard_of(h), LW_SHARED);
+	sh = ctx_lock_read(&c, key, klen, h);
 	k = sk_lookup(sh, key, klen, h);
 	if (key_live(k, c.now))
 		r = k->expire_at == 0 ? -1 : k->expire_at;

@@ -661,6 +661,7 @@ typedef struct SkLoadState
 	SkDb	   *db;
 	SkShard    *sh;
 	uint64		maxseq;
+	uint64		nops;
 } SkLoadState;
 
 static void
@@ -676,6 +677,14 @@ sk_load_op(const SkOpHeader *op, void *arg)
 						 sk_max_memory_kb)));
 	if (op->seq > ls->maxseq)
 		ls->maxseq = op->seq;
+}
+
+static void
+sk_load_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
+{
+	SkLoadState *ls = (SkLoadState *) arg;
+
+	ls->nops += sk_for_each_op(data, len, sk_load_op, arg);
 }
 
 /*
@@ -703,8 +712,9 @@ sk_db_load(SkDb *db, Relation rel)
 			ls.db = db;
 			ls.sh = &db->shards[i];
 			ls.maxseq = meta.chains[i].seq_base;
-			db->shards[i].chain_ops =
-				sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_op, &ls);
+			ls.nops = 0;
+			sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_seq, &ls);
+			db->shards[i].chain_ops = ls.nops;
 			db->shards[i].applied_seq = ls.maxseq;
 		}
 	}

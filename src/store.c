@@ -374,30 +374,37 @@ sk_keyspace_store_oid(bool missing_ok)
  * ------------------------------------------------------------------------
  */
 
-/* Room for item payload on a fresh chain page. */
+/* Bytes between pd_lower and pd_upper on a fresh chain page. */
 static Size
-sk_fresh_page_payload(void)
+sk_fresh_page_avail(void)
 {
-	Size		space = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
-	MAXALIGN(sizeof(SkPageOpaqueData)) - sizeof(ItemIdData);
-
-	return (space & ~(MAXIMUM_ALIGNOF - 1)) - sizeof(SkFragHeader);
+	return BLCKSZ - SizeOfPageHeaderData - MAXALIGN(sizeof(SkPageOpaqueData));
 }
 
-/* Room for one more item's payload on a page with the given free space. */
+/* Most payload one more item can carry on a page with avail free bytes. */
 static Size
-sk_payload_room(Size freespace)
+sk_payload_room(Size avail)
 {
-	freespace &= ~(MAXIMUM_ALIGNOF - 1);
-	if (freespace <= sizeof(SkFragHeader))
+	Size		room;
+
+	if (avail < sizeof(ItemIdData) + MAXALIGN(sizeof(SkFragHeader) + 1))
 		return 0;
-	return freespace - sizeof(SkFragHeader);
+	room = (avail - sizeof(ItemIdData)) & ~((Size) MAXIMUM_ALIGNOF - 1);
+	return room - sizeof(SkFragHeader);
+}
+
+/* Space an item of payload len takes on a page. */
+static Size
+sk_item_cost(Size len)
+{
+	return MAXALIGN(sizeof(SkFragHeader) + len) + sizeof(ItemIdData);
 }
 
 typedef struct SkPlanItem
 {
 	int			page;			/* 0: the tail, 1..: new pages */
 	uint8		flags;
+	int			op;				/* index of the op it belongs to */
 	const char *data;
 	Size		len;
 } SkPlanItem;
@@ -410,24 +417,33 @@ sk_add_item_crit(Page page, const char *data, Size len)
 }
 
 /*
- * Appends the operation op (oplen bytes) to a chain.  For a metapage chain,
- * the tail comes from the metapage; a detached chain carries its own
- * head/tail in pos, updated here.  Returns the end LSN of the last record.
+ * Appends nops operations to a chain, in order, each split into fragments
+ * where it does not fit on a page, with one WAL record for up to
+ * SK_MAX_NEW_PER_RECORD new pages.  For a metapage chain, the tail comes
+ * from the metapage; a detached chain carries its own head/tail in pos,
+ * updated here.  xflags adds SK_APPEND_TOPIC.  If start_blks is not NULL,
+ * it receives the block where each operation's first fragment went.
+ * Returns the end LSN of the last record.
  *
- * Caller holds the chain's shard lock exclusively.  May ERROR before the
- * first critical section (e.g. when the relation cannot be extended); an
+ * Caller holds the chain's shard lock exclusively.  May ERROR before a
+ * record's critical section (e.g. when the relation cannot be extended); an
  * operation that spans several records and fails between them leaves an
  * incomplete op at the chain's end, which readers ignore.
  */
 XLogRecPtr
-sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
+sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
+					const Size *lens, int nops, uint8 xflags, BlockNumber *start_blks)
 {
-	Size		offset = 0;
 	XLogRecPtr	lsn = InvalidXLogRecPtr;
-	Size		fresh = sk_fresh_page_payload();
+	Size		fresh_room = sk_payload_room(sk_fresh_page_avail());
 	BlockNumber tailblk;
-	bool		multi_record = false;
+	int			opi = 0;
+	Size		offset = 0;
+	int			maxitems = 64;
+	SkPlanItem *items = palloc(sizeof(SkPlanItem) * maxitems);
+	StringInfoData wal;
 
+	initStringInfo(&wal);
 	if (pos->detached)
 		tailblk = pos->tail;
 	else
@@ -439,61 +455,77 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 		UnlockReleaseBuffer(mbuf);
 	}
 
-	while (offset < oplen || oplen == 0)
+	while (opi < nops)
 	{
 		Buffer		tailbuf = InvalidBuffer;
 		Buffer		metabuf = InvalidBuffer;
 		Buffer		newbufs[SK_MAX_NEW_PER_RECORD];
-		SkPlanItem	items[SK_MAX_NEW_PER_RECORD + 1];
-		SkFragHeader fh[SK_MAX_NEW_PER_RECORD + 1];
-		xl_sk_item	its[SK_MAX_NEW_PER_RECORD + 1];
 		int			nitems = 0;
 		int			nnew = 0;
 		int			ntaken = 0;
 		BlockNumber new_free_head = InvalidBlockNumber;
-		Size		room;
-		bool		last_in_record = false;
+		Size		avail = 0;	/* free bytes on the current page */
+		int			cur = -1;	/* current page: 0 tail, 1.. new, -1 none */
+		int			first_op = opi;
+		bool		first_is_continued = (offset > 0);
 		xl_sk_append xlrec;
 		SkMetaPageData *meta = NULL;
 		int			i;
+		Size		itemsoff;
 
-		/* Plan: how much goes on the tail, how many new pages. */
 		if (BlockNumberIsValid(tailblk))
 		{
+			PageHeader	ph;
+
 			tailbuf = ReadBuffer(rel, tailblk);
 			LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
-			room = sk_payload_room(PageGetFreeSpace(BufferGetPage(tailbuf)));
-			if (oplen - offset <= room ||
-				(offset + fresh < oplen && room >= SK_MIN_FRAGMENT) ||
-				(offset > 0 && room >= SK_MIN_FRAGMENT))
-			{
-				Size		take = Min(room, oplen - offset);
-
-				items[nitems].page = 0;
-				items[nitems].data = op + offset;
-				items[nitems].len = take;
-				items[nitems].flags = (offset == 0 ? SK_FRAG_FIRST : 0) |
-					(offset + take == oplen ? SK_FRAG_LAST : 0);
-				nitems++;
-				offset += take;
-			}
+			ph = (PageHeader) BufferGetPage(tailbuf);
+			avail = ph->pd_upper > ph->pd_lower ? ph->pd_upper - ph->pd_lower : 0;
+			cur = 0;
 		}
-		while (offset < oplen && nnew < SK_MAX_NEW_PER_RECORD)
-		{
-			Size		take = Min(fresh, oplen - offset);
 
-			nnew++;
-			items[nitems].page = nnew;
-			items[nitems].data = op + offset;
+		/* Plan the items of this record. */
+		while (opi < nops)
+		{
+			Size		rem = lens[opi] - offset;
+			Size		room = cur >= 0 ? sk_payload_room(avail) : 0;
+			Size		take;
+
+			if (nitems + 1 >= maxitems)
+			{
+				maxitems *= 2;
+				items = repalloc(items, sizeof(SkPlanItem) * maxitems);
+			}
+			if (rem <= room ||
+				(room >= SK_MIN_FRAGMENT && (rem > fresh_room || offset > 0)))
+			{
+				take = Min(rem, room);
+			}
+			else
+			{
+				/* the rest goes on a new page */
+				if (nnew == SK_MAX_NEW_PER_RECORD)
+					break;
+				nnew++;
+				cur = nnew;
+				avail = sk_fresh_page_avail();
+				take = Min(rem, fresh_room);
+			}
+			items[nitems].page = cur;
+			items[nitems].op = opi;
+			items[nitems].data = ops[opi] + offset;
 			items[nitems].len = take;
 			items[nitems].flags = (offset == 0 ? SK_FRAG_FIRST : 0) |
-				(offset + take == oplen ? SK_FRAG_LAST : 0);
+				(offset + take == lens[opi] ? SK_FRAG_LAST : 0);
 			nitems++;
+			avail -= sk_item_cost(take);
 			offset += take;
+			if (offset == lens[opi])
+			{
+				opi++;
+				offset = 0;
+			}
 		}
-		last_in_record = (offset == oplen);
-		if (!last_in_record)
-			multi_record = true;
 
 		/* Allocate new pages: the free list first, then extend. */
 		if (nnew > 0)
@@ -521,7 +553,47 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 			}
 		}
 
-		XLogEnsureRecordSpace(1 + nnew, 2 + 3 * nitems);
+		/* The record's main data: header, items, the continued op. */
+		memset(&xlrec, 0, sizeof(xlrec));
+		xlrec.chain = pos->chain;
+		xlrec.flags = xflags;
+		if (pos->detached)
+			xlrec.flags |= SK_APPEND_DETACHED;
+		if (nnew > 0)
+			xlrec.flags |= SK_APPEND_META;
+		if (BufferIsValid(tailbuf))
+			xlrec.flags |= SK_APPEND_TAIL;
+		xlrec.nnew = nnew;
+		xlrec.nitems = nitems;
+		xlrec.new_free_head = new_free_head;
+		xlrec.nfree_taken = ntaken;
+		/* an op that started in an earlier record and ends here goes whole */
+		if (first_is_continued && nitems > 0 && (items[0].flags & SK_FRAG_LAST))
+		{
+			xlrec.flags |= SK_APPEND_OPDATA;
+			xlrec.opdata_len = lens[first_op];
+		}
+		resetStringInfo(&wal);
+		appendBinaryStringInfo(&wal, (char *) &xlrec, sizeof(xlrec));
+		itemsoff = wal.len;
+		for (i = 0; i < nitems; i++)
+		{
+			xl_sk_item it;
+			SkFragHeader fh;
+
+			it.block_id = items[i].page + 1;
+			it.unused = 0;
+			it.len = sizeof(SkFragHeader) + items[i].len;
+			memset(&fh, 0, sizeof(fh));
+			fh.flags = items[i].flags;
+			appendBinaryStringInfo(&wal, (char *) &it, sizeof(it));
+			appendBinaryStringInfo(&wal, (char *) &fh, sizeof(fh));
+			appendBinaryStringInfo(&wal, items[i].data, items[i].len);
+		}
+		if (xlrec.opdata_len > 0)
+			appendBinaryStringInfo(&wal, ops[first_op], lens[first_op]);
+
+		XLogEnsureRecordSpace(1 + nnew, 1);
 
 		START_CRIT_SECTION();
 
@@ -536,18 +608,18 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 		if (BufferIsValid(tailbuf) && nnew > 0)
 			SkPageGetOpaque(BufferGetPage(tailbuf))->next = BufferGetBlockNumber(newbufs[0]);
 
-		/* Items, built in a scratch area so the WAL record has them too. */
-		for (i = 0; i < nitems; i++)
 		{
-			char		itembuf[BLCKSZ];
-			Page		p;
+			const char *p = wal.data + itemsoff;
 
-			memset(&fh[i], 0, sizeof(SkFragHeader));
-			fh[i].flags = items[i].flags;
-			memcpy(itembuf, &fh[i], sizeof(SkFragHeader));
-			memcpy(itembuf + sizeof(SkFragHeader), items[i].data, items[i].len);
-			p = items[i].page == 0 ? BufferGetPage(tailbuf) : BufferGetPage(newbufs[items[i].page - 1]);
-			sk_add_item_crit(p, itembuf, sizeof(SkFragHeader) + items[i].len);
+			for (i = 0; i < nitems; i++)
+			{
+				Page		page = items[i].page == 0 ? BufferGetPage(tailbuf) :
+				BufferGetPage(newbufs[items[i].page - 1]);
+
+				p += sizeof(xl_sk_item);
+				sk_add_item_crit(page, p, sizeof(SkFragHeader) + items[i].len);
+				p += sizeof(SkFragHeader) + items[i].len;
+			}
 		}
 
 		if (nnew > 0)
@@ -572,38 +644,8 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 
 		if (RelationNeedsWAL(rel))
 		{
-			xlrec.chain = pos->chain;
-			xlrec.flags = 0;
-			if (pos->detached)
-				xlrec.flags |= SK_APPEND_DETACHED;
-			if (nnew > 0)
-				xlrec.flags |= SK_APPEND_META;
-			if (BufferIsValid(tailbuf))
-				xlrec.flags |= SK_APPEND_TAIL;
-			if (last_in_record && multi_record && oplen > 0)
-				xlrec.flags |= SK_APPEND_OPDATA;
-			xlrec.nnew = nnew;
-			xlrec.nitems = nitems;
-			xlrec.new_free_head = new_free_head;
-			xlrec.nfree_taken = ntaken;
-			xlrec.opdata_len = (xlrec.flags & SK_APPEND_OPDATA) ? oplen : 0;
-
 			XLogBeginInsert();
-			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
-			for (i = 0; i < nitems; i++)
-			{
-				/* registered data is read at XLogInsert(): no loop locals */
-				xl_sk_item *it = &its[i];
-
-				it->block_id = items[i].page + 1;
-				it->unused = 0;
-				it->len = sizeof(SkFragHeader) + items[i].len;
-				XLogRegisterData((char *) it, sizeof(xl_sk_item));
-				XLogRegisterData((char *) &fh[i], sizeof(SkFragHeader));
-				XLogRegisterData((char *) items[i].data, items[i].len);
-			}
-			if (xlrec.opdata_len > 0)
-				XLogRegisterData((char *) op, oplen);
+			XLogRegisterData(wal.data, wal.len);
 			if (nnew > 0)
 				XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
 			if (BufferIsValid(tailbuf))
@@ -623,13 +665,13 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 
 		END_CRIT_SECTION();
 
-		{
-			uint32		bytes = sizeof(xl_sk_append) + (multi_record && last_in_record ? oplen : 0);
+		sk_note_wal(lsn, wal.len);
 
+		if (start_blks)
 			for (i = 0; i < nitems; i++)
-				bytes += sizeof(xl_sk_item) + sizeof(SkFragHeader) + items[i].len;
-			sk_note_wal(lsn, bytes);
-		}
+				if (items[i].flags & SK_FRAG_FIRST)
+					start_blks[items[i].op] = items[i].page == 0 ? tailblk :
+						BufferGetBlockNumber(newbufs[items[i].page - 1]);
 
 		if (nnew > 0)
 		{
@@ -647,11 +689,16 @@ sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
 		}
 		if (BufferIsValid(tailbuf))
 			UnlockReleaseBuffer(tailbuf);
-
-		if (oplen == 0)
-			break;
 	}
+	pfree(items);
+	pfree(wal.data);
 	return lsn;
+}
+
+XLogRecPtr
+sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
+{
+	return sk_chain_append_ops(rel, pos, &op, &oplen, 1, 0, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -693,12 +740,13 @@ sk_for_each_op(const char *data, Size len, sk_op_callback cb, void *arg)
  */
 uint64
 sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
-			  sk_op_callback cb, void *arg)
+			  sk_seq_callback cb, void *arg)
 {
 	BlockNumber blk = head;
 	StringInfoData acc;
 	bool		in_op = false;
-	uint64		nops = 0;
+	uint64		nseq = 0;
+	BlockNumber start_blk = InvalidBlockNumber;
 
 	initStringInfo(&acc);
 	while (BlockNumberIsValid(blk))
@@ -730,13 +778,15 @@ sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
 			{
 				resetStringInfo(&acc);
 				in_op = true;
+				start_blk = blk;
 			}
 			if (!in_op)
 				continue;		/* tail of an op whose start we skipped */
 			appendBinaryStringInfo(&acc, item + sizeof(SkFragHeader), len - sizeof(SkFragHeader));
 			if (fh.flags & SK_FRAG_LAST)
 			{
-				nops += sk_for_each_op(acc.data, acc.len, cb, arg);
+				cb(acc.data, acc.len, start_blk, arg);
+				nseq++;
 				in_op = false;
 			}
 		}
@@ -748,7 +798,7 @@ sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
 		CHECK_FOR_INTERRUPTS();
 	}
 	pfree(acc.data);
-	return nops;
+	return nseq;
 }
 
 /* ------------------------------------------------------------------------

@@ -119,6 +119,7 @@ typedef struct SkOpHeader
 #define SK_APPEND_DETACHED		0x02	/* chain not (yet) in the metapage */
 #define SK_APPEND_META			0x04	/* block 0 is the metapage */
 #define SK_APPEND_TAIL			0x08	/* block 1 is the old tail */
+#define SK_APPEND_TOPIC			0x10	/* items are topic records */
 
 /*
  * APPEND: items added to a chain's tail and/or to new pages.
@@ -201,12 +202,17 @@ typedef struct SkChainPos
 
 extern XLogRecPtr sk_chain_append(Relation rel, SkChainPos *pos,
 								  const char *op, Size oplen);
+extern XLogRecPtr sk_chain_append_ops(Relation rel, SkChainPos *pos,
+									  const char *const *ops, const Size *lens,
+									  int nops, uint8 xflags, BlockNumber *start_blks);
 
 /* Callback for each complete operation found while walking a chain. */
 typedef void (*sk_op_callback) (const SkOpHeader *op, void *arg);
 extern uint64 sk_for_each_op(const char *data, Size len, sk_op_callback cb, void *arg);
+/* Callback for each complete fragment sequence (an op, or a blob of ops). */
+typedef void (*sk_seq_callback) (const char *data, Size len, BlockNumber start_blk, void *arg);
 extern uint64 sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
-							sk_op_callback cb, void *arg);
+							sk_seq_callback cb, void *arg);
 
 extern XLogRecPtr sk_chain_switch(Relation rel, uint16 chain, SkChainPos *newpos,
 								  uint64 seq_base, uint64 live_ops);
@@ -220,5 +226,9 @@ extern void sk_apply_item(Page page, const char *data, Size len);
 extern void sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op);
 extern void sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
 extern void sk_redo_flush(RelFileNode rnode);
+
+/* topic.c hook used by redo */
+extern void sk_topic_redo_record(RelFileNode rnode, uint16 chain, const char *rec,
+								 Size len, BlockNumber start_blk);
 
 #endif							/* STREAMKV_STORE_H */

@@ -339,6 +339,28 @@ sk_check_reindex(ReindexStmt *stmt)
 				 errhint("Reindex the other tables or indexes by name.")));
 }
 
+/* DROP INDEX of a store would throw its data away behind streamkv's back. */
+static void
+sk_check_drop(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->removeType != OBJECT_INDEX)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+		if (OidIsValid(relid) && sk_is_store_index(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+					 errmsg("cannot drop streamkv store \"%s\"", rv->relname),
+					 errdetail("It holds streamkv's data."),
+					 errhint("DROP EXTENSION streamkv removes streamkv with its data.")));
+	}
+}
+
 static void
 sk_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				  ProcessUtilityContext context, ParamListInfo params,
@@ -346,6 +368,8 @@ sk_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 {
 	if (IsA(pstmt->utilityStmt, ReindexStmt))
 		sk_check_reindex((ReindexStmt *) pstmt->utilityStmt);
+	else if (IsA(pstmt->utilityStmt, DropStmt))
+		sk_check_drop((DropStmt *) pstmt->utilityStmt);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,

@@ -100,6 +100,16 @@ sk_redo_op_cb(const SkOpHeader *op, void *arg)
 	sk_redo_apply_op(ra->rnode, ra->chain, op);
 }
 
+/* A complete op (keyspace: a blob of ops) or topic record, after redo. */
+static void
+sk_redo_seq(SkRedoArg *ra, uint8 flags, const char *data, Size len, BlockNumber start_blk)
+{
+	if (flags & SK_APPEND_TOPIC)
+		sk_topic_redo_record(ra->rnode, ra->chain, data, len, start_blk);
+	else
+		sk_for_each_op(data, len, sk_redo_op_cb, ra);
+}
+
 static void
 sk_redo_append(XLogReaderState *record)
 {
@@ -119,6 +129,7 @@ sk_redo_append(XLogReaderState *record)
 	bool		in_op;
 	const char *items_start;
 	SkRedoArg	ra;
+	BlockNumber start_blk = InvalidBlockNumber;
 
 	if (datalen < sizeof(xlrec))
 		elog(PANIC, "streamkv redo: short APPEND record");
@@ -227,23 +238,25 @@ sk_redo_append(XLogReaderState *record)
 		{
 			resetStringInfo(&acc);
 			in_op = true;
+			XLogRecGetBlockTag(record, block_id, NULL, NULL, &start_blk);
 		}
 		if (!in_op)
 			continue;
 		appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
 		if (fh.flags & SK_FRAG_LAST)
 		{
-			sk_for_each_op(acc.data, acc.len, sk_redo_op_cb, &ra);
+			sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, start_blk);
 			in_op = false;
 		}
 	}
 	if (xlrec.opdata_len > 0)
 	{
+		/* the op that started in an earlier record: its start is the old tail's chain */
 		if (it.p + xlrec.opdata_len > data + datalen)
 			elog(PANIC, "streamkv redo: truncated operation data");
 		resetStringInfo(&acc);
 		appendBinaryStringInfo(&acc, it.p, xlrec.opdata_len);
-		sk_for_each_op(acc.data, acc.len, sk_redo_op_cb, &ra);
+		sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, InvalidBlockNumber);
 	}
 	pfree(acc.data);
 }

@@ -1,0 +1,662 @@
+/*-------------------------------------------------------------------------
+ *
+ * geohash.c
+ *	  Geohashes and Redis geo scores: the pure computations behind
+ *	  streamkv's geohash_* and geo_* functions and its geo sets.
+ *
+ *	  Two encodings of a position live here.
+ *
+ *	  The standard geohash (geohash.org; PostGIS ST_GeoHash) bisects the
+ *	  longitude range [-180, 180] and the latitude range [-90, 90] in turn,
+ *	  longitude first, and writes each group of 5 bits as one character of
+ *	  the alphabet "0123456789bcdefghjkmnpqrstuvwxyz".  The bisection is done
+ *	  exactly as PostGIS 3 does it: in doubles (every midpoint is a dyadic
+ *	  rational, so it is exact) and a coordinate equal to a midpoint goes to
+ *	  the upper half (the comparison is "greater or equal"), so streamkv's
+ *	  strings equal PostGIS's for every point and length, cell edges
+ *	  included (t/050_geohash_postgis.pl checks points on edges).  Decoding, bounding
+ *	  boxes and neighbours work on the integer cell indexes of the two axes
+ *	  (a hash of n characters has ceil(5n/2) longitude bits and floor(5n/2)
+ *	  latitude bits); neighbours wrap across the antimeridian and do not
+ *	  exist beyond the poles.
+ *
+ *	  Redis's geo score (GEOADD) maps the longitude range [-180, 180] and the
+ *	  latitude range [-85.05112878, 85.05112878] onto 26-bit fixed-point
+ *	  offsets (truncated), and interleaves them with latitude on the even
+ *	  bits; the integer is stored as a double.  Decoding returns the centre
+ *	  of the 26-bit cell, clamped to the ranges, as GEOPOS does.  Distances
+ *	  are haversine distances on Redis's sphere.  Each expression here
+ *	  follows Redis's own evaluation order so that results agree bit for bit.
+ *
+ *	  The cover (sk_geohash_cover) answers "which geohash prefixes can hold a
+ *	  point within r metres of P": it takes the bounding box of the circle on
+ *	  a sphere deliberately smaller than the earth (so the box also bounds
+ *	  the circle under any spherical or WGS84 distance), picks the longest
+ *	  hash length whose cells cover that box in at most
+ *	  SK_GEOHASH_COVER_LEVEL cells, and drops the cells whose nearest point
+ *	  is farther than r.  Then, within a budget of SK_GEOHASH_COVER_MAX
+ *	  cells, it replaces the cells that the circle covers least by those of
+ *	  their 32 children that the circle reaches, so that an index scan reads
+ *	  fewer rows outside the circle.  The cells never overlap, so each row
+ *	  is found once.
+ *
+ *	  Locking: none; every function is a pure function of its arguments.
+ *	  This file depends on nothing of PostgreSQL.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "geohash.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* geohash.org base32 alphabet */
+static const char geohash_alphabet[] = "0123456789bcdefghjkmnpqrstuvwxyz";
+
+const char *const sk_geo_dir_names[SK_GEO_NDIRS] = {
+	"n", "ne", "e", "se", "s", "sw", "w", "nw"
+};
+
+/*
+ * Radius of the sphere the cover measures on: a little less than WGS84's
+ * smallest radius of curvature (the meridional one at the equator,
+ * 6335439 m), so that r metres on it are at least as many degrees as r
+ * metres under Redis's sphere (6372797.56 m), PostGIS's mean sphere
+ * (6371008.77 m) or the WGS84 spheroid.
+ */
+#define COVER_RADIUS_M	6335000.0
+
+#define DEG2RAD(d)	((d) * (M_PI / 180.0))
+#define RAD2DEG(r)	((r) * (180.0 / M_PI))
+
+/* value of a geohash character, or -1 (upper case is accepted too) */
+static int
+geohash_char_value(unsigned char c)
+{
+	const char *p;
+
+	if (c >= 'A' && c <= 'Z')
+		c = (unsigned char) (c - 'A' + 'a');
+	if (c == '\0')
+		return -1;
+	p = strchr(geohash_alphabet, c);
+	return p ? (int) (p - geohash_alphabet) : -1;
+}
+
+/*
+ * The cell index along one axis of v at nbits bits: the i with
+ * min + i*w <= v < min + (i+1)*w (w = range / 2^nbits), the last cell
+ * taking v == min + range.  This is exactly where nbits steps of PostGIS's
+ * bisection ("v >= mid" goes up) end: every cell edge is a dyadic rational
+ * that doubles hold exactly, so after a floating-point estimate the index is
+ * corrected with exact comparisons against the edges.  (A bit-by-bit
+ * bisection costs a mispredicted branch per bit.)
+ */
+static uint64_t
+axis_cell(double v, double min, double range, int nbits)
+{
+	int64_t		cells = INT64_C(1) << nbits;
+	double		w = range / (double) cells;
+	double		f = (v - min) * ((double) cells / range);
+	int64_t		i;
+
+	/* v >= min, so truncation is floor */
+	if (!(f > 0))
+		i = 0;
+	else if (f > (double) (cells - 1))
+		i = cells - 1;
+	else
+		i = (int64_t) f;
+	while (i > 0 && v < min + (double) i * w)
+		i--;
+	while (i < cells - 1 && v >= min + (double) (i + 1) * w)
+		i++;
+	return (uint64_t) i;
+}
+
+/* spread the low 32 bits of v over the even bits of a 64-bit word */
+static uint64_t spread_bits(uint32_t v);
+
+/*
+ * sk_geohash_encode -- the geohash of (lon, lat) with precision characters
+ * into out (precision + 1 bytes).  Preconditions: lon in [-180, 180], lat
+ * in [-90, 90], precision in 1..SK_GEOHASH_MAX_PRECISION.
+ */
+void
+sk_geohash_encode(double lon, double lat, int precision, char *out)
+{
+	int			nlon = (5 * precision + 1) / 2;
+	int			nlat = 5 * precision / 2;
+	uint64_t	ilon = axis_cell(lon, -180.0, 360.0, nlon);
+	uint64_t	ilat = axis_cell(lat, -90.0, 180.0, nlat);
+	uint64_t	bits;
+	int			i;
+
+	/* interleave, longitude first: the last bit is longitude's iff 5p is odd */
+	if (nlon > nlat)
+		bits = spread_bits((uint32_t) ilon) | (spread_bits((uint32_t) ilat) << 1);
+	else
+		bits = (spread_bits((uint32_t) ilon) << 1) | spread_bits((uint32_t) ilat);
+	for (i = 0; i < precision; i++)
+		out[i] = geohash_alphabet[(bits >> (5 * (precision - 1 - i))) & 31];
+	out[precision] = '\0';
+}
+
+/*
+ * sk_geohash_check -- -1 when hash (len bytes, not necessarily terminated)
+ * consists of geohash characters only, else the offset of the first
+ * character that is not one.  The length is the caller's to check.
+ */
+int
+sk_geohash_check(const char *hash, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (geohash_char_value((unsigned char) hash[i]) < 0)
+			return (int) i;
+	return -1;
+}
+
+/* the cell indexes of a valid hash: longitude and latitude bits, MSB first */
+static void
+geohash_to_cell(const char *hash, size_t len, uint64_t *ilon, int *nlon,
+				uint64_t *ilat, int *nlat)
+{
+	uint64_t	x = 0,
+				y = 0;
+	int			bitno = 0;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		int			v = geohash_char_value((unsigned char) hash[i]);
+		int			b;
+
+		for (b = 4; b >= 0; b--, bitno++)
+		{
+			if (bitno % 2 == 0)
+				x = (x << 1) | ((v >> b) & 1);
+			else
+				y = (y << 1) | ((v >> b) & 1);
+		}
+	}
+	*ilon = x;
+	*ilat = y;
+	*nlon = (int) ((5 * len + 1) / 2);
+	*nlat = (int) (5 * len / 2);
+}
+
+/* the hash of len characters of the cell (ilon, ilat) */
+static void
+cell_to_geohash(uint64_t ilon, uint64_t ilat, size_t len, char *out)
+{
+	int			nlon = (int) ((5 * len + 1) / 2);
+	int			nlat = (int) (5 * len / 2);
+	int			bitno = 0;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+	{
+		int			v = 0;
+		int			b;
+
+		for (b = 0; b < 5; b++, bitno++)
+		{
+			v <<= 1;
+			if (bitno % 2 == 0)
+				v |= (int) ((ilon >> (--nlon)) & 1);
+			else
+				v |= (int) ((ilat >> (--nlat)) & 1);
+		}
+		out[i] = geohash_alphabet[v];
+	}
+	out[len] = '\0';
+}
+
+/* the box of cell (ilon, ilat) with nlon and nlat bits; exact in doubles */
+static void
+cell_box(uint64_t ilon, int nlon, uint64_t ilat, int nlat, SkGeoBox *box)
+{
+	double		w = 360.0 / (double) (UINT64_C(1) << nlon);
+	double		h = 180.0 / (double) (UINT64_C(1) << nlat);
+
+	box->min_lon = -180.0 + (double) ilon * w;
+	box->max_lon = -180.0 + (double) (ilon + 1) * w;
+	box->min_lat = -90.0 + (double) ilat * h;
+	box->max_lat = -90.0 + (double) (ilat + 1) * h;
+}
+
+/*
+ * sk_geohash_box -- the cell of a valid hash of len characters
+ * (precondition: sk_geohash_check() passed, 1 <= len <= 12).
+ */
+void
+sk_geohash_box(const char *hash, size_t len, SkGeoBox *box)
+{
+	uint64_t	ilon,
+				ilat;
+	int			nlon,
+				nlat;
+
+	geohash_to_cell(hash, len, &ilon, &nlon, &ilat, &nlat);
+	cell_box(ilon, nlon, ilat, nlat, box);
+}
+
+/*
+ * sk_geohash_neighbor -- the neighbour of a valid hash in direction dir,
+ * into out (len + 1 bytes).  Longitude wraps around the antimeridian; there
+ * is no neighbour north of the northernmost row or south of the
+ * southernmost one, and then the result is false.
+ */
+bool
+sk_geohash_neighbor(const char *hash, size_t len, SkGeoDir dir, char *out)
+{
+	static const int dx[SK_GEO_NDIRS] = {0, 1, 1, 1, 0, -1, -1, -1};
+	static const int dy[SK_GEO_NDIRS] = {1, 1, 0, -1, -1, -1, 0, 1};
+	uint64_t	ilon,
+				ilat;
+	int			nlon,
+				nlat;
+	uint64_t	lon_cells,
+				lat_cells;
+
+	geohash_to_cell(hash, len, &ilon, &nlon, &ilat, &nlat);
+	lon_cells = UINT64_C(1) << nlon;
+	lat_cells = UINT64_C(1) << nlat;
+
+	if (dy[dir] > 0 && ilat + 1 >= lat_cells)
+		return false;
+	if (dy[dir] < 0 && ilat == 0)
+		return false;
+	ilat = (uint64_t) ((int64_t) ilat + dy[dir]);
+	ilon = (uint64_t) ((int64_t) ilon + dx[dir] + (int64_t) lon_cells) % lon_cells;
+	cell_to_geohash(ilon, ilat, len, out);
+	return true;
+}
+
+/* central angle (radians) between two points given in degrees */
+static double
+central_angle(double lon1, double lat1, double lon2, double lat2)
+{
+	double		u = sin(DEG2RAD(lat2 - lat1) / 2);
+	double		v = sin(DEG2RAD(lon2 - lon1) / 2);
+	double		a = u * u + cos(DEG2RAD(lat1)) * cos(DEG2RAD(lat2)) * v * v;
+
+	if (a > 1.0)
+		a = 1.0;
+	return 2.0 * asin(sqrt(a));
+}
+
+/*
+ * A lower bound of the central angle between (lon, lat) and any point of
+ * the box; may be lower than the true minimum (never higher).
+ */
+static double
+box_min_angle(double lon, double lat, const SkGeoBox *box)
+{
+	double		dlon;
+	double		edge;
+	double		foot;
+
+	/* within the box's longitudes: straight north or south */
+	if (lon >= box->min_lon && lon <= box->max_lon)
+	{
+		if (lat < box->min_lat)
+			return DEG2RAD(box->min_lat - lat);
+		if (lat > box->max_lat)
+			return DEG2RAD(lat - box->max_lat);
+		return 0.0;
+	}
+
+	/*
+	 * Otherwise the nearest point lies on the meridian edge nearer in
+	 * longitude (distance along a parallel grows with the longitude
+	 * difference), at the foot of the perpendicular from the point clamped
+	 * to the edge.  Beyond 90 degrees of longitude give up: 0 keeps the cell.
+	 */
+	dlon = fmod(box->min_lon - lon + 720.0, 360.0);
+	edge = box->min_lon;
+	if (fmod(lon - box->max_lon + 720.0, 360.0) < dlon)
+	{
+		dlon = fmod(lon - box->max_lon + 720.0, 360.0);
+		edge = box->max_lon;
+	}
+	if (dlon >= 90.0)
+		return 0.0;
+	foot = RAD2DEG(atan(tan(DEG2RAD(lat)) / cos(DEG2RAD(dlon))));
+	if (foot < box->min_lat)
+		foot = box->min_lat;
+	if (foot > box->max_lat)
+		foot = box->max_lat;
+	return central_angle(lon, lat, edge, foot);
+}
+
+static int
+cmp_cells(const void *a, const void *b)
+{
+	return strcmp((const char *) a, (const char *) b);
+}
+
+/* the children of a cell that can hold points within ang of (lon, lat) */
+static int
+cover_children(const char *parent, size_t len, double lon, double lat,
+			   double ang, char kids[32][SK_GEOHASH_MAX_PRECISION + 1])
+{
+	int			n = 0;
+	int			c;
+
+	for (c = 0; c < 32; c++)
+	{
+		SkGeoBox	box;
+
+		memcpy(kids[n], parent, len);
+		kids[n][len] = geohash_alphabet[c];
+		kids[n][len + 1] = '\0';
+		sk_geohash_box(kids[n], len + 1, &box);
+		if (box_min_angle(lon, lat, &box) <= ang)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * sk_geohash_cover -- geohashes whose cells together contain every point
+ * within radius_m metres of (lon, lat), into cells (sorted, non-overlapping,
+ * of one or two lengths).  Returns how many (1..SK_GEOHASH_COVER_MAX).
+ * Preconditions: lon in [-180, 180], lat in [-90, 90], radius_m finite and
+ * >= 0.
+ */
+int
+sk_geohash_cover(double lon, double lat, double radius_m,
+				 char cells[][SK_GEOHASH_MAX_PRECISION + 1])
+{
+	/* angular radius, with a margin for rounding */
+	double		ang = radius_m / COVER_RADIUS_M * (1.0 + 1e-9) + 1e-12;
+	double		dlat = RAD2DEG(ang);
+	double		min_lat = lat - dlat,
+				max_lat = lat + dlat;
+	double		min_lon,
+				max_lon;
+	bool		all_lon;
+	int			p;
+	int			precision = 1;
+	int			n = 0;
+
+	if (ang >= M_PI)
+	{
+		min_lat = -90.0;
+		max_lat = 90.0;
+	}
+	if (min_lat <= -90.0 || max_lat >= 90.0)
+	{
+		/* the circle holds a pole: every longitude */
+		all_lon = true;
+		min_lon = -180.0;
+		max_lon = 180.0;
+	}
+	else
+	{
+		double		s = sin(ang) / cos(DEG2RAD(lat));
+
+		if (s >= 1.0)
+		{
+			all_lon = true;
+			min_lon = -180.0;
+			max_lon = 180.0;
+		}
+		else
+		{
+			double		dlon = RAD2DEG(asin(s)) * (1.0 + 1e-9) + 1e-12;
+
+			all_lon = false;
+			min_lon = lon - dlon;
+			max_lon = lon + dlon;
+		}
+	}
+	if (min_lat < -90.0)
+		min_lat = -90.0;
+	if (max_lat > 90.0)
+		max_lat = 90.0;
+
+	/* the longest length whose cells cover the box in few enough cells */
+	for (p = SK_GEOHASH_MAX_PRECISION; p >= 1; p--)
+	{
+		int			nlon = (5 * p + 1) / 2;
+		int			nlat = 5 * p / 2;
+		int64_t		lon_cells = INT64_C(1) << nlon;
+		int64_t		lat_cells = INT64_C(1) << nlat;
+		double		w = 360.0 / (double) lon_cells;
+		double		h = 180.0 / (double) lat_cells;
+		int64_t		i0,
+					i1,
+					j0,
+					j1,
+					i,
+					j;
+
+		if (all_lon)
+		{
+			i0 = 0;
+			i1 = lon_cells - 1;
+		}
+		else
+		{
+			i0 = (int64_t) floor((min_lon + 180.0) / w);
+			i1 = (int64_t) floor((max_lon + 180.0) / w);
+			if (i1 - i0 + 1 >= lon_cells)
+			{
+				i0 = 0;
+				i1 = lon_cells - 1;
+			}
+		}
+		j0 = (int64_t) floor((min_lat + 90.0) / h);
+		j1 = (int64_t) floor((max_lat + 90.0) / h);
+		if (j0 < 0)
+			j0 = 0;
+		if (j1 > lat_cells - 1)
+			j1 = lat_cells - 1;
+
+		if ((i1 - i0 + 1) * (j1 - j0 + 1) > SK_GEOHASH_COVER_LEVEL)
+			continue;			/* too many cells: try shorter hashes */
+
+		for (i = i0; i <= i1; i++)
+		{
+			uint64_t	ci = (uint64_t) (((i % lon_cells) + lon_cells) % lon_cells);
+
+			for (j = j0; j <= j1; j++)
+			{
+				SkGeoBox	box;
+
+				cell_box(ci, nlon, (uint64_t) j, nlat, &box);
+				if (box_min_angle(lon, lat, &box) > ang)
+					continue;
+				cell_to_geohash(ci, (uint64_t) j, (size_t) p, cells[n++]);
+			}
+		}
+		precision = p;
+		break;
+	}
+
+	/* the point's own cell always qualifies, but be safe about rounding */
+	if (n == 0)
+	{
+		sk_geohash_encode(lon, lat, precision, cells[0]);
+		n = 1;
+	}
+
+	/*
+	 * Refine: replace cells by their reachable children, fewest children
+	 * first (the most rows outside the circle saved per cell), while the
+	 * budget allows.  Cells all of whose children are reachable gain nothing.
+	 */
+	if (precision < SK_GEOHASH_MAX_PRECISION)
+	{
+		int			nkids[SK_GEOHASH_COVER_LEVEL];
+		bool		done[SK_GEOHASH_COVER_LEVEL] = {false};
+		int			ncoarse = n;
+		int			k;
+
+		for (k = 0; k < ncoarse; k++)
+		{
+			char		kids[32][SK_GEOHASH_MAX_PRECISION + 1];
+
+			nkids[k] = cover_children(cells[k], (size_t) precision, lon, lat, ang, kids);
+		}
+		for (;;)
+		{
+			int			best = -1;
+
+			for (k = 0; k < ncoarse; k++)
+				if (!done[k] && nkids[k] < 32 &&
+					n - 1 + nkids[k] <= SK_GEOHASH_COVER_MAX &&
+					(best < 0 || nkids[k] < nkids[best]))
+					best = k;
+			if (best < 0)
+				break;
+			{
+				char		kids[32][SK_GEOHASH_MAX_PRECISION + 1];
+				int			m = cover_children(cells[best], (size_t) precision,
+											   lon, lat, ang, kids);
+				int			c;
+
+				done[best] = true;
+				if (m == 0)
+				{
+					/* cannot happen (the parent was reachable); keep it */
+					continue;
+				}
+				/* the first child takes the parent's slot, the rest go last */
+				memcpy(cells[best], kids[0], sizeof(kids[0]));
+				for (c = 1; c < m; c++)
+					memcpy(cells[n++], kids[c], sizeof(kids[c]));
+			}
+		}
+	}
+	qsort(cells, n, sizeof(cells[0]), cmp_cells);
+	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Redis geo scores
+ * ---------------------------------------------------------------------
+ */
+
+/* spread the 32 bits of v over the even bits of a 64-bit word */
+static uint64_t
+spread_bits(uint32_t v)
+{
+	uint64_t	x = v;
+
+	x = (x | (x << 16)) & UINT64_C(0x0000FFFF0000FFFF);
+	x = (x | (x << 8)) & UINT64_C(0x00FF00FF00FF00FF);
+	x = (x | (x << 4)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+	x = (x | (x << 2)) & UINT64_C(0x3333333333333333);
+	x = (x | (x << 1)) & UINT64_C(0x5555555555555555);
+	return x;
+}
+
+/* gather the even bits of a 64-bit word into 32 bits */
+static uint32_t
+gather_bits(uint64_t x)
+{
+	x &= UINT64_C(0x5555555555555555);
+	x = (x | (x >> 1)) & UINT64_C(0x3333333333333333);
+	x = (x | (x >> 2)) & UINT64_C(0x0F0F0F0F0F0F0F0F);
+	x = (x | (x >> 4)) & UINT64_C(0x00FF00FF00FF00FF);
+	x = (x | (x >> 8)) & UINT64_C(0x0000FFFF0000FFFF);
+	x = (x | (x >> 16)) & UINT64_C(0x00000000FFFFFFFF);
+	return (uint32_t) x;
+}
+
+/*
+ * sk_geo_valid_lonlat -- whether GEOADD accepts the position (Redis:
+ * "invalid longitude,latitude pair" otherwise).  NaN is rejected too.
+ */
+bool
+sk_geo_valid_lonlat(double lon, double lat)
+{
+	return lon >= SK_GEO_LONG_MIN && lon <= SK_GEO_LONG_MAX &&
+		lat >= SK_GEO_LAT_MIN && lat <= SK_GEO_LAT_MAX;
+}
+
+/*
+ * sk_geo_score -- the 52-bit interleaved geohash GEOADD stores as the score
+ * (precondition: sk_geo_valid_lonlat()).  As in Redis, a coordinate equal
+ * to its range's maximum yields offset 2^26, which spills into bit 52/53.
+ */
+uint64_t
+sk_geo_score(double lon, double lat)
+{
+	double		lat_offset = (lat - SK_GEO_LAT_MIN) / (SK_GEO_LAT_MAX - SK_GEO_LAT_MIN);
+	double		lon_offset = (lon - SK_GEO_LONG_MIN) / (SK_GEO_LONG_MAX - SK_GEO_LONG_MIN);
+
+	lat_offset *= (double) (UINT64_C(1) << SK_GEO_STEP);
+	lon_offset *= (double) (UINT64_C(1) << SK_GEO_STEP);
+	return spread_bits((uint32_t) lat_offset) |
+		(spread_bits((uint32_t) lon_offset) << 1);
+}
+
+/*
+ * sk_geo_decode_score -- the position GEOPOS reports for a score's bits:
+ * the centre of its cell, clamped to the valid ranges.
+ */
+void
+sk_geo_decode_score(uint64_t bits, double *lon, double *lat)
+{
+	uint32_t	ilat = gather_bits(bits);
+	uint32_t	ilon = gather_bits(bits >> 1);
+	double		lat_scale = SK_GEO_LAT_MAX - SK_GEO_LAT_MIN;
+	double		lon_scale = SK_GEO_LONG_MAX - SK_GEO_LONG_MIN;
+	double		cells = (double) (UINT64_C(1) << SK_GEO_STEP);
+	double		lat_min = SK_GEO_LAT_MIN + (ilat * 1.0 / cells) * lat_scale;
+	double		lat_max = SK_GEO_LAT_MIN + ((ilat + 1) * 1.0 / cells) * lat_scale;
+	double		lon_min = SK_GEO_LONG_MIN + (ilon * 1.0 / cells) * lon_scale;
+	double		lon_max = SK_GEO_LONG_MIN + ((ilon + 1) * 1.0 / cells) * lon_scale;
+	double		x = (lon_min + lon_max) / 2;
+	double		y = (lat_min + lat_max) / 2;
+
+	if (x > SK_GEO_LONG_MAX)
+		x = SK_GEO_LONG_MAX;
+	if (x < SK_GEO_LONG_MIN)
+		x = SK_GEO_LONG_MIN;
+	if (y > SK_GEO_LAT_MAX)
+		y = SK_GEO_LAT_MAX;
+	if (y < SK_GEO_LAT_MIN)
+		y = SK_GEO_LAT_MIN;
+	*lon = x;
+	*lat = y;
+}
+
+/* Redis geohash_helper.c deg_rad() */
+static inline double
+deg_rad(double ang)
+{
+	return ang * (M_PI / 180.0);
+}
+
+/*
+ * sk_geo_distance -- metres between two positions on Redis's sphere
+ * (haversine), as GEODIST computes it, including its shortcut for equal
+ * longitudes.
+ */
+double
+sk_geo_distance(double lon1, double lat1, double lon2, double lat2)
+{
+	double		lon1r = deg_rad(lon1);
+	double		lon2r = deg_rad(lon2);
+	double		v = sin((lon2r - lon1r) / 2);
+	double		lat1r,
+				lat2r,
+				u,
+				a;
+
+	if (v == 0.0)
+		return SK_GEO_EARTH_RADIUS_M * fabs(deg_rad(lat2) - deg_rad(lat1));
+	lat1r = deg_rad(lat1);
+	lat2r = deg_rad(lat2);
+	u = sin((lat2r - lat1r) / 2);
+	a = u * u + cos(lat1r) * cos(lat2r) * v * v;
+	return 2.0 * SK_GEO_EARTH_RADIUS_M * asin(sqrt(a));
+}

@@ -1,0 +1,72 @@
+/*-------------------------------------------------------------------------
+ *
+ * geohash.h
+ *	  Standard base32 geohashes (as PostGIS ST_GeoHash) and Redis's 52-bit
+ *	  geo scores and distances.  Pure functions; see geohash.c.
+ *
+ *	  Every function takes longitude before latitude.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMKV_GEOHASH_H
+#define STREAMKV_GEOHASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* geohash string lengths streamkv accepts (60 bits at most) */
+#define SK_GEOHASH_MIN_PRECISION	1
+#define SK_GEOHASH_MAX_PRECISION	12
+
+/* Redis geo.h: GEO_STEP_MAX, 26 bits per axis, 52 in all */
+#define SK_GEO_STEP		26
+/* Redis geohash.h: GEO_LAT_MIN/MAX, the EPSG:900913 (web mercator) limits */
+#define SK_GEO_LAT_MIN	(-85.05112878)
+#define SK_GEO_LAT_MAX	85.05112878
+#define SK_GEO_LONG_MIN	(-180.0)
+#define SK_GEO_LONG_MAX	180.0
+/* Redis geohash_helper.c: EARTH_RADIUS_IN_METERS */
+#define SK_GEO_EARTH_RADIUS_M	6372797.560856
+
+/* A cell: longitude and latitude ranges */
+typedef struct SkGeoBox
+{
+	double		min_lon;
+	double		max_lon;
+	double		min_lat;
+	double		max_lat;
+} SkGeoBox;
+
+/* the eight neighbours, in this order */
+typedef enum SkGeoDir
+{
+	SK_DIR_N = 0, SK_DIR_NE, SK_DIR_E, SK_DIR_SE,
+	SK_DIR_S, SK_DIR_SW, SK_DIR_W, SK_DIR_NW
+} SkGeoDir;
+#define SK_GEO_NDIRS 8
+
+extern const char *const sk_geo_dir_names[SK_GEO_NDIRS];
+
+/* ---- standard geohash ---- */
+extern void sk_geohash_encode(double lon, double lat, int precision, char *out);
+extern int	sk_geohash_check(const char *hash, size_t len);
+extern void sk_geohash_box(const char *hash, size_t len, SkGeoBox *box);
+extern bool sk_geohash_neighbor(const char *hash, size_t len, SkGeoDir dir, char *out);
+
+/*
+ * the cover: first at most SK_GEOHASH_COVER_LEVEL cells of one length, then
+ * some of them replaced by their children, SK_GEOHASH_COVER_MAX cells at most
+ */
+#define SK_GEOHASH_COVER_LEVEL	32
+#define SK_GEOHASH_COVER_MAX	64
+extern int	sk_geohash_cover(double lon, double lat, double radius_m,
+							 char cells[][SK_GEOHASH_MAX_PRECISION + 1]);
+
+/* ---- Redis geo ---- */
+extern bool sk_geo_valid_lonlat(double lon, double lat);
+extern uint64_t sk_geo_score(double lon, double lat);
+extern void sk_geo_decode_score(uint64_t bits, double *lon, double *lat);
+extern double sk_geo_distance(double lon1, double lat1, double lon2, double lat2);
+
+#endif							/* STREAMKV_GEOHASH_H */
