@@ -13,7 +13,13 @@ use Test::More;
 use Time::HiRes qw(time);
 
 my $n = $ENV{STREAMKV_COMPACT_N} // 1000000;
-my $slack = 1024 * 1024;   # the "small constant": 128 pages
+# The "small constant". pg_relation_size() never shrinks (compaction puts
+# the old chain's pages on the store's free list), so what is measured is the
+# high-water mark while the statement ran, which depends on how soon the
+# background worker compacted: 2 MB (256 pages) leaves room for scheduling
+# noise while a store that grows with the number of overwrites (~50 MB for
+# 1M entries) fails clearly.
+my $slack = 2 * 1024 * 1024;
 
 my $node = sk_node('compact');
 $node->start;
@@ -45,14 +51,16 @@ diag(sprintf("compact(): %s shards in %.3f s; store size after: %d bytes; info: 
 
 is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), "$n|1", 'the last value is the value');
 cmp_ok($size_compacted, '<=', $size_one + $slack,
-	"after compaction the store ($size_compacted bytes) is within 1 MB of its size with one key ($size_one bytes)");
+	"after compaction the store ($size_compacted bytes) is within 2 MB of its size with one key ($size_one bytes)");
+my ($pages, $free) = split /\|/, $node->safe_psql('postgres', 'SELECT store_pages, free_pages FROM streamkv.info()');
+cmp_ok($pages - $free, '<=', 8, "after compaction the live chain is a few pages ($pages pages, $free free)");
 
 # it keeps that size: another round of overwrites reuses the freed pages
 $node->safe_psql('postgres', "SELECT count(streamkv.set('k', 'again' || i)) FROM generate_series(1, 10000) i");
 $node->safe_psql('postgres', 'SELECT streamkv.compact()');
 my $size_again = $node->safe_psql('postgres', $size_sql);
 diag("after 10,000 more overwrites and compact(): $size_again bytes");
-cmp_ok($size_again, '<=', $size_one + $slack, 'the store stays small after more overwrites');
+cmp_ok($size_again, '<=', $size_compacted, 'more overwrites reuse the freed pages: the store does not grow');
 
 $node->restart;
 is($node->safe_psql('postgres', q{SELECT streamkv.get('k'), streamkv.dbsize()}), 'again10000|1',
