@@ -66,6 +66,8 @@
 /* Set while streamkv itself creates a store; ambuild refuses otherwise. */
 static bool sk_creating_store = false;
 static int	sk_creating_kind = 0;
+static const SkTopicConf *sk_creating_conf = NULL;
+static bool sk_dropping_store = false;
 
 PG_FUNCTION_INFO_V1(streamkv_store_am_handler);
 PG_FUNCTION_INFO_V1(streamkv_create_store);
@@ -173,7 +175,9 @@ sk_ambuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	START_CRIT_SECTION();
 	sk_init_metapage(BufferGetPage(buf), sk_creating_kind,
-					 sk_creating_kind == SK_STORE_KEYSPACE ? SK_NSHARDS : 0);
+					 sk_creating_kind == SK_STORE_KEYSPACE ? SK_NSHARDS : SK_MAX_CHAINS);
+	if (sk_creating_conf)
+		SkPageGetMeta(BufferGetPage(buf))->topic = *sk_creating_conf;
 	MarkBufferDirty(buf);
 	log_newpage_buffer(buf, true);
 	END_CRIT_SECTION();
@@ -322,21 +326,33 @@ streamkv_create_store(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int32		kind = PG_GETARG_INT32(1);
-	StringInfoData sql;
 
 	if (kind != SK_STORE_KEYSPACE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown streamkv store kind %d", kind)));
+	sk_store_create(name, kind, NULL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Creates the store relname (an index on streamkv.store_anchor) through SPI,
+ * with the creation flag set so that ambuild accepts it.  Transactional.
+ */
+void
+sk_store_create(const char *relname, uint32 kind, const SkTopicConf *conf)
+{
+	StringInfoData sql;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE INDEX %s ON streamkv.store_anchor USING streamkv_store (id)",
-					 quote_identifier(name));
+					 quote_identifier(relname));
 
 	SPI_connect();
 	sk_creating_store = true;
 	sk_creating_kind = kind;
+	sk_creating_conf = conf;
 	PG_TRY();
 	{
 		SPI_execute(sql.data, false, 0);
@@ -345,11 +361,117 @@ streamkv_create_store(PG_FUNCTION_ARGS)
 	{
 		sk_creating_store = false;
 		sk_creating_kind = 0;
+		sk_creating_conf = NULL;
 	}
 	PG_END_TRY();
 	SPI_finish();
+}
 
-	PG_RETURN_VOID();
+/* Drops a store (transactional); the utility hook lets this one through. */
+void
+sk_store_drop(Oid relid)
+{
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DROP INDEX %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+	SPI_connect();
+	sk_dropping_store = true;
+	PG_TRY();
+	{
+		SPI_execute(sql.data, false, 0);
+	}
+	PG_FINALLY();
+	{
+		sk_dropping_store = false;
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+bool
+sk_store_dropping(void)
+{
+	return sk_dropping_store;
+}
+
+/* Rewrites a topic's configuration in its metapage (logged as a page image). */
+XLogRecPtr
+sk_store_set_topic_conf(Relation rel, const SkTopicConf *conf)
+{
+	Buffer		buf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	XLogRecPtr	lsn;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	(void) sk_page_meta_checked(rel, BufferGetPage(buf));
+	START_CRIT_SECTION();
+	SkPageGetMeta(BufferGetPage(buf))->topic = *conf;
+	MarkBufferDirty(buf);
+	lsn = log_newpage_buffer(buf, true);
+	END_CRIT_SECTION();
+	UnlockReleaseBuffer(buf);
+	sk_note_wal(lsn, BLCKSZ);
+	return lsn;
+}
+
+/*
+ * Retention: frees a chain's pages from its head up to (not including)
+ * new_head; last_freed is the page just before new_head.  Caller holds the
+ * chain's lock exclusively.
+ */
+XLogRecPtr
+sk_chain_truncate(Relation rel, uint16 chain, BlockNumber new_head,
+				  BlockNumber last_freed, uint32 nfreed, int64 new_log_start)
+{
+	Buffer		lastbuf;
+	Buffer		metabuf;
+	SkMetaPageData *meta;
+	SkChainMeta *cm;
+	xl_sk_truncate xlrec;
+	XLogRecPtr	lsn;
+
+	lastbuf = ReadBuffer(rel, last_freed);
+	LockBuffer(lastbuf, BUFFER_LOCK_EXCLUSIVE);
+	metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
+	cm = &meta->chains[chain];
+	if (SkPageGetOpaque(BufferGetPage(lastbuf))->next != new_head ||
+		!BlockNumberIsValid(new_head) || cm->npages <= nfreed)
+		elog(ERROR, "streamkv: bad retention request for chain %u", chain);
+
+	memset(&xlrec, 0, sizeof(xlrec));
+	xlrec.chain = chain;
+	xlrec.old_head = cm->head;
+	xlrec.new_head = new_head;
+	xlrec.nfreed = nfreed;
+	xlrec.old_free_head = meta->free_head;
+	xlrec.new_log_start = new_log_start;
+
+	START_CRIT_SECTION();
+	SkPageGetOpaque(BufferGetPage(lastbuf))->next = meta->free_head;
+	meta->free_head = cm->head;
+	meta->nfree += nfreed;
+	cm->head = new_head;
+	cm->npages -= nfreed;
+	cm->seq_base = (uint64) new_log_start;
+	MarkBufferDirty(lastbuf);
+	MarkBufferDirty(metabuf);
+	XLogBeginInsert();
+	XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+	XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
+	XLogRegisterBuffer(1, lastbuf, REGBUF_STANDARD);
+	lsn = XLogInsert(STREAMKV_RMGR_ID, XLOG_SK_TRUNCATE);
+	PageSetLSN(BufferGetPage(metabuf), lsn);
+	PageSetLSN(BufferGetPage(lastbuf), lsn);
+	END_CRIT_SECTION();
+
+	sk_note_wal(lsn, sizeof(xlrec));
+	UnlockReleaseBuffer(metabuf);
+	UnlockReleaseBuffer(lastbuf);
+	return lsn;
 }
 
 Oid

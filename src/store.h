@@ -52,6 +52,22 @@ typedef struct SkChainMeta
 	uint64		seq_base;		/* every operation in the chain has seq > this */
 } SkChainMeta;
 
+/* A topic's configuration (topic stores only), in the metapage. */
+#define SK_TOPIC_NAME_MAX		249 /* Kafka's limit */
+#define SK_TS_CREATE			0
+#define SK_TS_LOG_APPEND		1
+
+typedef struct SkTopicConf
+{
+	char		name[SK_TOPIC_NAME_MAX + 7];	/* NUL-terminated */
+	int32		partitions;
+	int32		max_message_bytes;
+	int32		timestamp_type; /* SK_TS_* */
+	int32		unused;
+	int64		retention_ms;	/* -1: forever */
+	int64		retention_bytes;	/* per partition, -1: unlimited */
+} SkTopicConf;
+
 typedef struct SkMetaPageData
 {
 	uint32		magic;
@@ -60,7 +76,8 @@ typedef struct SkMetaPageData
 	uint32		nchains;
 	BlockNumber free_head;		/* free list, linked through opaque->next */
 	uint32		nfree;
-	SkChainMeta chains[SK_MAX_CHAINS];
+	SkChainMeta chains[SK_MAX_CHAINS];	/* topics: seq_base = log start */
+	SkTopicConf topic;
 } SkMetaPageData;
 
 #define SkPageGetMeta(page) ((SkMetaPageData *) PageGetContents(page))
@@ -113,6 +130,7 @@ typedef struct SkOpHeader
 #define XLOG_SK_APPEND			0x10
 #define XLOG_SK_SWITCH			0x20
 #define XLOG_SK_FLUSH			0x30
+#define XLOG_SK_TRUNCATE		0x40
 
 /* xl_sk_append.flags */
 #define SK_APPEND_OPDATA		0x01	/* full op follows the items: apply it */
@@ -181,12 +199,34 @@ typedef struct xl_sk_flush
 	uint64		seq_base[SK_NSHARDS];
 } xl_sk_flush;
 
+/*
+ * TRUNCATE: retention frees pages from a chain's head.  Blocks: 0 metapage,
+ * 1 the last freed page (it now links to the old free list).
+ */
+typedef struct xl_sk_truncate
+{
+	uint16		chain;
+	uint16		unused;
+	BlockNumber old_head;
+	BlockNumber new_head;
+	uint32		nfreed;
+	BlockNumber old_free_head;
+	uint32		unused2;
+	int64		new_log_start;
+} xl_sk_truncate;
+
 /* ------------------------------------------------------------------------
  * store.c
  * ------------------------------------------------------------------------
  */
 extern void sk_init_page(Page page, uint16 type, uint16 chain);
 extern void sk_init_metapage(Page page, uint32 kind, uint32 nchains);
+extern void sk_store_create(const char *relname, uint32 kind, const SkTopicConf *conf);
+extern void sk_store_drop(Oid relid);
+extern bool sk_store_dropping(void);
+extern XLogRecPtr sk_store_set_topic_conf(Relation rel, const SkTopicConf *conf);
+extern XLogRecPtr sk_chain_truncate(Relation rel, uint16 chain, BlockNumber new_head,
+									BlockNumber last_freed, uint32 nfreed, int64 new_log_start);
 extern Oid	sk_keyspace_store_oid(bool missing_ok);
 extern void sk_read_meta(Relation rel, SkMetaPageData *meta);
 
@@ -227,8 +267,10 @@ extern void sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *
 extern void sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
 extern void sk_redo_flush(RelFileNode rnode);
 
-/* topic.c hook used by redo */
+/* topic.c hooks used by redo */
 extern void sk_topic_redo_record(RelFileNode rnode, uint16 chain, const char *rec,
 								 Size len, BlockNumber start_blk);
+extern void sk_topic_redo_truncate(RelFileNode rnode, uint16 chain, BlockNumber new_head,
+								   int64 new_log_start);
 
 #endif							/* STREAMKV_STORE_H */

@@ -45,6 +45,7 @@
 #include "utils/syscache.h"
 
 #include "store.h"
+#include "topic.h"
 
 PG_MODULE_MAGIC;
 
@@ -83,12 +84,14 @@ sk_shmem_size(void)
 	return MAXALIGN(sizeof(SkShared)) + SK_DSA_INPLACE_SIZE;
 }
 
+
 static void
 sk_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sk_shmem_size());
+	RequestAddinShmemSpace(sk_topic_shmem_size());
 }
 
 static void
@@ -138,6 +141,12 @@ sk_shmem_startup(void)
 		 */
 		dsa_set_size_limit(area, sk_max_memory_bytes() + sk_max_memory_bytes() / 4 + 16 * 1024 * 1024);
 		dsa_detach(area);
+	}
+	{
+		bool		tfound;
+		void	   *tptr = ShmemInitStruct("streamkv topics", sk_topic_shmem_size(), &tfound);
+
+		sk_topic_shmem_init(tptr, tfound, sk_shared->tranche_id);
 	}
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
@@ -238,6 +247,7 @@ sk_xact_callback(XactEvent event, void *arg)
 				else
 					XLogSetAsyncXactLSN(lsn);
 			}
+			sk_topic_after_flush();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
@@ -256,6 +266,7 @@ sk_xact_callback(XactEvent event, void *arg)
 					XLogSetAsyncXactLSN(sk_last_lsn);
 			}
 			sk_last_lsn = InvalidXLogRecPtr;
+			sk_topic_after_flush();
 			break;
 		default:
 			break;
@@ -345,7 +356,7 @@ sk_check_drop(DropStmt *stmt)
 {
 	ListCell   *lc;
 
-	if (stmt->removeType != OBJECT_INDEX)
+	if (stmt->removeType != OBJECT_INDEX || sk_store_dropping())
 		return;
 	foreach(lc, stmt->objects)
 	{

@@ -359,6 +359,45 @@ sk_redo_flush_rec(XLogReaderState *record)
 }
 
 static void
+sk_redo_truncate_rec(XLogReaderState *record)
+{
+	xl_sk_truncate xlrec;
+	RelFileNode rnode;
+	Buffer		buf;
+
+	memcpy(&xlrec, XLogRecGetData(record), sizeof(xlrec));
+	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
+	if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+
+		SkPageGetOpaque(page)->next = xlrec.old_free_head;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		SkMetaPageData *meta = SkPageGetMeta(page);
+		SkChainMeta *cm = &meta->chains[xlrec.chain];
+
+		meta->free_head = xlrec.old_head;
+		meta->nfree += xlrec.nfreed;
+		cm->head = xlrec.new_head;
+		cm->npages -= xlrec.nfreed;
+		cm->seq_base = (uint64) xlrec.new_log_start;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+
+	sk_topic_redo_truncate(rnode, xlrec.chain, xlrec.new_head, xlrec.new_log_start);
+}
+
+static void
 sk_redo(XLogReaderState *record)
 {
 	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
@@ -373,6 +412,9 @@ sk_redo(XLogReaderState *record)
 			break;
 		case XLOG_SK_FLUSH:
 			sk_redo_flush_rec(record);
+			break;
+		case XLOG_SK_TRUNCATE:
+			sk_redo_truncate_rec(record);
 			break;
 		default:
 			elog(PANIC, "streamkv redo: unknown record kind %u", info);
@@ -444,7 +486,8 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				Size		len;
 
 				memcpy(&xlrec, data, sizeof(xlrec));
-				appendStringInfo(buf, "chain %u%s: %u items, %u new pages (%u from free list)",
+				appendStringInfo(buf, "%s %u%s: %u items, %u new pages (%u from free list)",
+								 (xlrec.flags & SK_APPEND_TOPIC) ? "partition" : "chain",
 								 xlrec.chain,
 								 (xlrec.flags & SK_APPEND_DETACHED) ? " (compaction)" : "",
 								 xlrec.nitems, xlrec.nnew, xlrec.nfree_taken);
@@ -456,7 +499,15 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 					SkFragHeader fh;
 
 					memcpy(&fh, item, sizeof(fh));
-					if (fh.flags & SK_FRAG_FIRST)
+					if ((fh.flags & SK_FRAG_FIRST) && (xlrec.flags & SK_APPEND_TOPIC) &&
+						len >= sizeof(fh) + sizeof(int64))
+					{
+						int64		off;
+
+						memcpy(&off, item + sizeof(fh), sizeof(off));
+						appendStringInfo(buf, " first record offset " INT64_FORMAT, off);
+					}
+					else if (fh.flags & SK_FRAG_FIRST)
 						sk_desc_op(buf, item + sizeof(fh), len - sizeof(fh));
 					if (xlrec.nitems > 1)
 						appendStringInfo(buf, " ...");
@@ -483,6 +534,15 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				appendStringInfo(buf, "%u chains emptied", xlrec.nchains);
 				break;
 			}
+		case XLOG_SK_TRUNCATE:
+			{
+				xl_sk_truncate xlrec;
+
+				memcpy(&xlrec, data, sizeof(xlrec));
+				appendStringInfo(buf, "chain %u: %u pages freed from the head, new head %u, log start " INT64_FORMAT,
+								 xlrec.chain, xlrec.nfreed, xlrec.new_head, xlrec.new_log_start);
+				break;
+			}
 	}
 }
 
@@ -497,6 +557,8 @@ sk_identify(uint8 info)
 			return "SWITCH";
 		case XLOG_SK_FLUSH:
 			return "FLUSH";
+		case XLOG_SK_TRUNCATE:
+			return "TRUNCATE";
 	}
 	return NULL;
 }

@@ -40,6 +40,7 @@
 #include "utils/resowner.h"
 
 #include "keyspace.h"
+#include "topic.h"
 
 PGDLLEXPORT void sk_worker_main(Datum arg);
 void		sk_worker_register(void);
@@ -135,6 +136,7 @@ sk_worker_main(Datum arg)
 
 		old = MemoryContextSwitchTo(roundcxt);
 		sk_worker_round(roundcxt);
+		sk_topic_maintain();
 		sk_async_flush();
 		MemoryContextSwitchTo(old);
 	}

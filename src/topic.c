@@ -1,0 +1,1749 @@
+/*-------------------------------------------------------------------------
+ *
+ * topic.c
+ *	  Kafka-style topics: partitioned append logs in the page store.
+ *
+ * A topic is a store (index "topic_<name>" of streamkv_store) whose
+ * metapage holds the topic's configuration and one chain per partition.
+ * Each record is one operation of the chain (SkRecHeader, key, value,
+ * headers), split into fragments only when larger than a page.  Offsets are
+ * numbered per partition from the chain itself: the log start offset is the
+ * chain's seq_base in the metapage, and the next offset is one past the last
+ * record, so offsets are gap-free and never reused, across retention,
+ * restarts, crashes and promotion.
+ *
+ * Shared memory keeps, per loaded topic, per partition: the next offset, the
+ * log start, byte and timestamp counters, a page index (for each page where
+ * a record starts: its first offset, largest timestamp and bytes) used by
+ * fetch to find a page and by retention to pick pages to free, and a small
+ * ring of (end LSN, end offset) pairs from which the high watermark is
+ * computed: a record is handed to consumers only once its WAL is flushed
+ * and, with synchronous standbys, confirmed by them (DESIGN.md §1).  On a
+ * standby, what is replayed is readable.  It is rebuilt by walking the
+ * chains (the index needs every page) and kept current by the producers and
+ * by redo, which also wakes blocked fetches through the partition's
+ * condition variable.
+ *
+ * Batch produce (produce_agg) hands many records to one chain append, which
+ * writes one WAL record per up to 16 pages filled, not one per record.
+ *
+ * Locking: SkTopicShared->lock guards the slot table.  A slot's own lock is
+ * held shared by everyone using one of its partitions and exclusively to
+ * load or reset the slot (so a load meets redo at a consistent cut).  Each
+ * partition's LWLock guards its fields and its chain: producers and
+ * retention take it exclusively, fetch shares it while reading pages (never
+ * while sleeping).  Lock order: slot table, slot, partition, buffers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "access/xlogutils.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "portability/instr_time.h"
+#include "replication/syncrep.h"
+#include "replication/walsender_private.h"
+#include "storage/bufmgr.h"
+#include "storage/condition_variable.h"
+#include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relfilenodemap.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "murmur.h"
+#include "store.h"
+#include "topic.h"
+
+/* Kafka's batch.size: a sticky partition changes after this many bytes */
+#define SK_STICKY_BATCH_BYTES	16384
+#define SK_DURABLE_RING			32
+#define SK_MAX_TOPICS			64
+
+typedef struct SkRecHeader
+{
+	int64		offset;
+	int64		timestamp;		/* ms since the Unix epoch */
+	int32		keylen;			/* -1: NULL */
+	int32		vallen;			/* -1: NULL */
+	uint32		hdrlen;			/* bytes of encoded headers */
+	uint16		nheaders;
+	uint16		unused;
+} SkRecHeader;
+
+/* Page index entry: a page where at least one record starts. */
+typedef struct SkPageIdx
+{
+	int64		first_offset;
+	int64		max_ts;
+	uint32		blk;
+	uint32		bytes;
+} SkPageIdx;
+
+typedef struct SkPageIndex
+{
+	uint32		start;			/* first live entry */
+	uint32		count;			/* entries in use, from 0 */
+	uint32		cap;
+	uint32		unused;
+	SkPageIdx	e[FLEXIBLE_ARRAY_MEMBER];
+} SkPageIndex;
+
+typedef struct SkPartition
+{
+	LWLock		lock;
+	LWLock	   *slot_lock;		/* the topic slot's lock (main shmem: same address everywhere) */
+	ConditionVariable cv;
+	int64		next_offset;
+	int64		log_start;
+	int64		bytes;
+	int64		first_ts;
+	int64		last_ts;
+	uint64		produced;		/* since this copy was loaded */
+	int64		durable_offset; /* high watermark known so far */
+	int			nring;
+	XLogRecPtr	ring_lsn[SK_DURABLE_RING];
+	int64		ring_end[SK_DURABLE_RING];
+	dsa_pointer index;			/* SkPageIndex */
+} SkPartition;
+
+typedef struct SkTopicSlot
+{
+	LWLock		lock;			/* shared by partition users, exclusive to load/reset */
+	Oid			dbid;
+	RelFileNode rnode;
+	int			state;			/* SK_DB_* */
+	int			npartitions;	/* partitions whose state is kept */
+	SkPartition parts[SK_MAX_PARTITIONS];
+} SkTopicSlot;
+
+typedef struct SkTopicShared
+{
+	LWLock		lock;
+	SkTopicSlot slots[SK_MAX_TOPICS];
+} SkTopicShared;
+
+static SkTopicShared *sk_tshared = NULL;
+
+/* Partitions this transaction produced to: woken after the commit flush. */
+#define SK_MAX_WAKE 64
+static ConditionVariable *sk_wake[SK_MAX_WAKE];
+static int	sk_nwake = 0;
+
+/* Sticky partition per topic for NULL keys (KIP-480), backend-local. */
+typedef struct SkSticky
+{
+	RelFileNode rnode;
+	int			partition;
+	int64		bytes;
+} SkSticky;
+static SkSticky sk_sticky[8];
+
+Size
+sk_topic_shmem_size(void)
+{
+	return MAXALIGN(sizeof(SkTopicShared));
+}
+
+void
+sk_topic_shmem_init(void *ptr, bool found, int tranche_id)
+{
+	int			i,
+				j;
+
+	sk_tshared = (SkTopicShared *) ptr;
+	if (found)
+		return;
+	memset(sk_tshared, 0, sizeof(SkTopicShared));
+	LWLockInitialize(&sk_tshared->lock, tranche_id);
+	for (i = 0; i < SK_MAX_TOPICS; i++)
+	{
+		LWLockInitialize(&sk_tshared->slots[i].lock, tranche_id);
+		for (j = 0; j < SK_MAX_PARTITIONS; j++)
+		{
+			sk_tshared->slots[i].parts[j].slot_lock = &sk_tshared->slots[i].lock;
+			LWLockInitialize(&sk_tshared->slots[i].parts[j].lock, tranche_id);
+			ConditionVariableInit(&sk_tshared->slots[i].parts[j].cv);
+			sk_tshared->slots[i].parts[j].index = InvalidDsaPointer;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Names and configuration
+ * ------------------------------------------------------------------------
+ */
+static void
+check_topic_name(const char *name)
+{
+	size_t		len = strlen(name);
+	const char *p;
+
+	if (len == 0 || len > NAMEDATALEN - 1 - 6 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid topic name \"%s\"", name),
+				 errdetail("A topic name has 1 to %d characters.", NAMEDATALEN - 1 - 6)));
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid topic name \"%s\"", name),
+					 errdetail("Topic names use ASCII letters, digits, '.', '_' and '-', as in Kafka.")));
+}
+
+static void
+store_relname(const char *topic, char *out)
+{
+	snprintf(out, NAMEDATALEN, "topic_%s", topic);
+}
+
+static Oid
+topic_relid(const char *topic, bool missing_ok)
+{
+	char		relname[NAMEDATALEN];
+	Oid			nsp = get_namespace_oid("streamkv", false);
+	Oid			relid;
+
+	check_topic_name(topic);
+	store_relname(topic, relname);
+	relid = get_relname_relid(relname, nsp);
+	if (!OidIsValid(relid) && !missing_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("topic \"%s\" does not exist", topic)));
+	return relid;
+}
+
+static void
+read_conf(Relation rel, SkTopicConf *conf)
+{
+	Buffer		buf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	SkMetaPageData *meta;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	meta = SkPageGetMeta(BufferGetPage(buf));
+	if (meta->magic != SK_META_MAGIC || meta->kind != SK_STORE_TOPIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("streamkv store \"%s\" is not a topic", RelationGetRelationName(rel))));
+	*conf = meta->topic;
+	UnlockReleaseBuffer(buf);
+}
+
+static void
+check_conf_values(int32 partitions, int64 retention_ms, int64 retention_bytes, int32 max_message_bytes)
+{
+	if (partitions < 1 || partitions > SK_MAX_PARTITIONS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partitions must be between 1 and %d", SK_MAX_PARTITIONS),
+				 errdetail("partitions was %d.", partitions)));
+	if (retention_ms < -1 || retention_ms == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention_ms must be positive, or -1 for no limit"),
+				 errdetail("retention_ms was " INT64_FORMAT ".", retention_ms)));
+	if (retention_bytes < -1 || retention_bytes == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retention_bytes must be positive, or -1 for no limit"),
+				 errdetail("retention_bytes was " INT64_FORMAT ".", retention_bytes)));
+	if (max_message_bytes < 64 || max_message_bytes > 256 * 1024 * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_message_bytes must be between 64 and %d", 256 * 1024 * 1024),
+				 errdetail("max_message_bytes was %d.", max_message_bytes)));
+}
+
+/* ------------------------------------------------------------------------
+ * In-memory state: slots, loading
+ * ------------------------------------------------------------------------
+ */
+static inline dsa_area *
+area(void)
+{
+	return sk_area();
+}
+
+static SkPageIndex *
+pidx(SkPartition *p)
+{
+	return DsaPointerIsValid(p->index) ? dsa_get_address(area(), p->index) : NULL;
+}
+
+/* Appends an index entry; false if memory ran out (then the index is coarser). */
+static bool
+pidx_push(SkPartition *p, int64 first_offset, int64 ts, uint32 blk, uint32 bytes)
+{
+	SkPageIndex *ix = pidx(p);
+
+	if (ix && ix->count > 0 && ix->e[ix->count - 1].blk == blk)
+	{
+		ix->e[ix->count - 1].bytes += bytes;
+		if (ts > ix->e[ix->count - 1].max_ts)
+			ix->e[ix->count - 1].max_ts = ts;
+		return true;
+	}
+	if (ix == NULL || ix->count == ix->cap)
+	{
+		uint32		live = ix ? ix->count - ix->start : 0;
+		uint32		ncap = Max(64, live * 2);
+		dsa_pointer ndp = dsa_allocate_extended(area(), offsetof(SkPageIndex, e) + sizeof(SkPageIdx) * ncap,
+												DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+		SkPageIndex *nix;
+
+		if (!DsaPointerIsValid(ndp))
+			return false;
+		nix = dsa_get_address(area(), ndp);
+		ix = pidx(p);
+		nix->start = 0;
+		nix->count = live;
+		nix->cap = ncap;
+		nix->unused = 0;
+		if (live > 0)
+			memcpy(nix->e, ix->e + ix->start, sizeof(SkPageIdx) * live);
+		if (DsaPointerIsValid(p->index))
+			dsa_free(area(), p->index);
+		p->index = ndp;
+		ix = nix;
+	}
+	ix->e[ix->count].first_offset = first_offset;
+	ix->e[ix->count].max_ts = ts;
+	ix->e[ix->count].blk = blk;
+	ix->e[ix->count].bytes = bytes;
+	ix->count++;
+	return true;
+}
+
+static void
+part_reset(SkPartition *p)
+{
+	if (DsaPointerIsValid(p->index))
+		dsa_free(area(), p->index);
+	p->index = InvalidDsaPointer;
+	p->next_offset = p->log_start = 0;
+	p->bytes = 0;
+	p->first_ts = p->last_ts = 0;
+	p->produced = 0;
+	p->durable_offset = 0;
+	p->nring = 0;
+}
+
+/* Applies one record to a partition's memory (caller holds its lock). */
+static void
+part_note_record(SkPartition *p, const SkRecHeader *h, Size len, BlockNumber start_blk)
+{
+	if (h->offset < p->next_offset)
+		return;					/* already known (load/redo overlap) */
+	if (p->next_offset == p->log_start || p->bytes == 0)
+		p->first_ts = h->timestamp;
+	p->next_offset = h->offset + 1;
+	p->bytes += len;
+	p->last_ts = h->timestamp;
+	if (BlockNumberIsValid(start_blk))
+		(void) pidx_push(p, h->offset, h->timestamp, start_blk, len);
+}
+
+typedef struct LoadArg
+{
+	SkPartition *p;
+} LoadArg;
+
+static void
+load_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
+{
+	LoadArg    *la = (LoadArg *) arg;
+	SkRecHeader h;
+
+	if (len < sizeof(SkRecHeader))
+		return;
+	memcpy(&h, data, sizeof(h));
+	part_note_record(la->p, &h, len, start_blk);
+}
+
+static void
+lock_all(SkTopicSlot *t, LWLockMode mode)
+{
+	LWLockAcquire(&t->lock, mode);
+}
+
+static void
+unlock_all(SkTopicSlot *t)
+{
+	LWLockRelease(&t->lock);
+}
+
+/* Caller holds the slot's lock exclusively. */
+static void
+topic_load(SkTopicSlot *t, Relation rel)
+{
+	SkMetaPageData *meta = palloc(sizeof(SkMetaPageData));
+	int			i;
+
+	sk_read_meta(rel, meta);
+	for (i = 0; i < SK_MAX_PARTITIONS; i++)
+		part_reset(&t->parts[i]);
+	PG_TRY();
+	{
+		for (i = 0; i < SK_MAX_PARTITIONS; i++)
+		{
+			SkPartition *p = &t->parts[i];
+			LoadArg		la;
+
+			p->log_start = (int64) meta->chains[i].seq_base;
+			p->next_offset = p->log_start;
+			la.p = p;
+			if (BlockNumberIsValid(meta->chains[i].head))
+				sk_chain_walk(rel, meta->chains[i].head, meta->chains[i].tail, load_rec, &la);
+			p->durable_offset = p->next_offset;	/* loaded from pages: durable */
+		}
+	}
+	PG_CATCH();
+	{
+		for (i = 0; i < SK_MAX_PARTITIONS; i++)
+			part_reset(&t->parts[i]);
+		t->state = SK_DB_NOT_LOADED;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	t->npartitions = meta->topic.partitions;
+	t->state = SK_DB_READY;
+	pfree(meta);
+}
+
+static SkTopicSlot *
+slot_find(RelFileNode rnode)
+{
+	int			i;
+
+	for (i = 0; i < SK_MAX_TOPICS; i++)
+		if (OidIsValid(sk_tshared->slots[i].dbid) && RelFileNodeEquals(sk_tshared->slots[i].rnode, rnode))
+			return &sk_tshared->slots[i];
+	return NULL;
+}
+
+/*
+ * The slot of the topic store rel, loaded.  Reuses the slots of stores that
+ * no longer exist in this database when the table is full.
+ */
+static SkTopicSlot *
+topic_slot(Relation rel)
+{
+	SkTopicSlot *t;
+	int			i;
+
+	LWLockAcquire(&sk_tshared->lock, LW_SHARED);
+	t = slot_find(rel->rd_node);
+	LWLockRelease(&sk_tshared->lock);
+	if (!t)
+	{
+		LWLockAcquire(&sk_tshared->lock, LW_EXCLUSIVE);
+		t = slot_find(rel->rd_node);
+		for (i = 0; i < SK_MAX_TOPICS && !t; i++)
+			if (!OidIsValid(sk_tshared->slots[i].dbid))
+				t = &sk_tshared->slots[i];
+		/* a slot of a store of this database that was dropped */
+		for (i = 0; i < SK_MAX_TOPICS && !t; i++)
+		{
+			SkTopicSlot *c = &sk_tshared->slots[i];
+
+			if (c->dbid == MyDatabaseId &&
+				!OidIsValid(RelidByRelfilenode(c->rnode.spcNode == MyDatabaseTableSpace ? 0 : c->rnode.spcNode,
+											   c->rnode.relNode)))
+				t = c;
+		}
+		if (!t)
+		{
+			LWLockRelease(&sk_tshared->lock);
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+					 errmsg("too many topics in use"),
+					 errdetail("streamkv keeps at most %d topics in shared memory at once.", SK_MAX_TOPICS)));
+		}
+		if (!RelFileNodeEquals(t->rnode, rel->rd_node) || !OidIsValid(t->dbid))
+		{
+			lock_all(t, LW_EXCLUSIVE);
+			for (i = 0; i < SK_MAX_PARTITIONS; i++)
+				part_reset(&t->parts[i]);
+			t->dbid = rel->rd_node.dbNode;
+			t->rnode = rel->rd_node;
+			t->state = SK_DB_NOT_LOADED;
+			unlock_all(t);
+		}
+		LWLockRelease(&sk_tshared->lock);
+	}
+	if (t->state != SK_DB_READY)
+	{
+		lock_all(t, LW_EXCLUSIVE);
+		if (t->state != SK_DB_READY && RelFileNodeEquals(t->rnode, rel->rd_node))
+			topic_load(t, rel);
+		unlock_all(t);
+	}
+	return t;
+}
+
+/* Locks a partition, checking that the slot still belongs to rel. */
+static SkPartition *
+part_lock(SkTopicSlot **tp, Relation rel, int partition, LWLockMode mode)
+{
+	for (;;)
+	{
+		SkTopicSlot *t = *tp;
+		SkPartition *p = &t->parts[partition];
+
+		LWLockAcquire(&t->lock, LW_SHARED);
+		if (t->state == SK_DB_READY && RelFileNodeEquals(t->rnode, rel->rd_node))
+		{
+			LWLockAcquire(&p->lock, mode);
+			return p;
+		}
+		LWLockRelease(&t->lock);
+		*tp = topic_slot(rel);
+	}
+}
+
+static void
+part_unlock(SkPartition *p)
+{
+	LWLockRelease(&p->lock);
+	LWLockRelease(p->slot_lock);
+}
+
+/* ------------------------------------------------------------------------
+ * Durability: the high watermark
+ * ------------------------------------------------------------------------
+ */
+static XLogRecPtr
+durable_lsn(void)
+{
+	XLogRecPtr	flushed = GetFlushRecPtr(NULL);
+
+	/* with synchronous standbys, also wait for their confirmation */
+	if (WalSndCtl != NULL && (WalSndCtl->sync_standbys_status & SYNC_STANDBY_DEFINED))
+	{
+		XLogRecPtr	synced;
+
+		LWLockAcquire(SyncRepLock, LW_SHARED);
+		synced = WalSndCtl->lsn[SYNC_REP_WAIT_FLUSH];
+		LWLockRelease(SyncRepLock);
+		if (synced < flushed)
+			flushed = synced;
+	}
+	return flushed;
+}
+
+/* Advances and returns the high watermark (caller holds the partition lock). */
+static int64
+part_hwm(SkPartition *p)
+{
+	XLogRecPtr	durable;
+	int			i,
+				k;
+
+	if (RecoveryInProgress())
+		return p->next_offset;
+	if (p->nring == 0)
+		return p->durable_offset;
+	durable = durable_lsn();
+	for (i = 0; i < p->nring && p->ring_lsn[i] <= durable; i++)
+		p->durable_offset = p->ring_end[i];
+	if (i > 0)
+	{
+		for (k = 0; i + k < p->nring; k++)
+		{
+			p->ring_lsn[k] = p->ring_lsn[i + k];
+			p->ring_end[k] = p->ring_end[i + k];
+		}
+		p->nring -= i;
+	}
+	return p->durable_offset;
+}
+
+static void
+part_note_lsn(SkPartition *p, XLogRecPtr lsn, int64 end)
+{
+	if (p->nring == SK_DURABLE_RING)
+	{
+		/* coarser but safe: the newest entry covers more offsets */
+		p->ring_lsn[SK_DURABLE_RING - 1] = lsn;
+		p->ring_end[SK_DURABLE_RING - 1] = end;
+		return;
+	}
+	p->ring_lsn[p->nring] = lsn;
+	p->ring_end[p->nring] = end;
+	p->nring++;
+}
+
+static void
+remember_wake(SkPartition *p)
+{
+	int			i;
+
+	for (i = 0; i < sk_nwake; i++)
+		if (sk_wake[i] == &p->cv)
+			return;
+	if (sk_nwake < SK_MAX_WAKE)
+		sk_wake[sk_nwake++] = &p->cv;
+}
+
+/* Called after the commit-time flush (streamkv.c): wake blocked fetches. */
+void
+sk_topic_after_flush(void)
+{
+	int			i;
+
+	for (i = 0; i < sk_nwake; i++)
+		ConditionVariableBroadcast(sk_wake[i]);
+	sk_nwake = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Topic management
+ * ------------------------------------------------------------------------
+ */
+static int32
+parse_ts_type(const char *s)
+{
+	if (pg_strcasecmp(s, "create") == 0 || pg_strcasecmp(s, "CreateTime") == 0)
+		return SK_TS_CREATE;
+	if (pg_strcasecmp(s, "log_append") == 0 || pg_strcasecmp(s, "LogAppendTime") == 0)
+		return SK_TS_LOG_APPEND;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid timestamp_type \"%s\"", s),
+			 errhint("Use 'create' (CreateTime) or 'log_append' (LogAppendTime).")));
+	pg_unreachable();
+}
+
+PG_FUNCTION_INFO_V1(sk_create_topic);
+Datum
+sk_create_topic(PG_FUNCTION_ARGS)
+{
+	SkTopicConf conf;
+	char	   *name;
+	char		relname[NAMEDATALEN];
+	int			i;
+
+	sk_check_preloaded();
+	sk_check_writable();
+	for (i = 0; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("create_topic arguments must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	check_topic_name(name);
+	memset(&conf, 0, sizeof(conf));
+	strlcpy(conf.name, name, sizeof(conf.name));
+	conf.partitions = PG_GETARG_INT32(1);
+	conf.retention_ms = PG_GETARG_INT64(2);
+	conf.retention_bytes = PG_GETARG_INT64(3);
+	conf.max_message_bytes = PG_GETARG_INT32(4);
+	conf.timestamp_type = parse_ts_type(text_to_cstring(PG_GETARG_TEXT_PP(5)));
+	check_conf_values(conf.partitions, conf.retention_ms, conf.retention_bytes, conf.max_message_bytes);
+	if (OidIsValid(topic_relid(name, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("topic \"%s\" already exists", name)));
+	store_relname(name, relname);
+	sk_store_create(relname, SK_STORE_TOPIC, &conf);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(sk_alter_topic);
+Datum
+sk_alter_topic(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	Relation	rel;
+	SkTopicConf conf;
+
+	sk_check_preloaded();
+	sk_check_writable();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("topic name must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	rel = index_open(topic_relid(name, false), ShareUpdateExclusiveLock);
+	read_conf(rel, &conf);
+	if (!PG_ARGISNULL(1))
+	{
+		int32		np = PG_GETARG_INT32(1);
+
+		if (np < conf.partitions)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("topic \"%s\" has %d partitions, it cannot have fewer", name, conf.partitions),
+					 errdetail("Kafka only ever adds partitions: keys would move.")));
+		conf.partitions = np;
+	}
+	if (!PG_ARGISNULL(2))
+		conf.retention_ms = PG_GETARG_INT64(2);
+	if (!PG_ARGISNULL(3))
+		conf.retention_bytes = PG_GETARG_INT64(3);
+	if (!PG_ARGISNULL(4))
+		conf.max_message_bytes = PG_GETARG_INT32(4);
+	check_conf_values(conf.partitions, conf.retention_ms, conf.retention_bytes, conf.max_message_bytes);
+	sk_store_set_topic_conf(rel, &conf);
+	{
+		SkTopicSlot *t = topic_slot(rel);
+
+		lock_all(t, LW_EXCLUSIVE);
+		if (RelFileNodeEquals(t->rnode, rel->rd_node))
+			t->npartitions = conf.partitions;
+		unlock_all(t);
+	}
+	index_close(rel, NoLock);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(sk_drop_topic);
+Datum
+sk_drop_topic(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	sk_check_preloaded();
+	sk_check_writable();
+	sk_store_drop(topic_relid(name, false));
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(sk_topics);
+Datum
+sk_topics(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nsp = get_namespace_oid("streamkv", false);
+	Oid			amoid = get_am_oid("streamkv_store", false);
+	Relation	classrel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	classrel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(classrel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+
+		if (c->relnamespace == nsp && c->relam == amoid &&
+			strncmp(NameStr(c->relname), "topic_", 6) == 0)
+			relids = lappend_oid(relids, c->oid);
+	}
+	systable_endscan(scan);
+	table_close(classrel, AccessShareLock);
+
+	foreach(lc, relids)
+	{
+		Relation	rel = try_relation_open(lfirst_oid(lc), AccessShareLock);
+		SkTopicConf conf;
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		if (!rel)
+			continue;
+		read_conf(rel, &conf);
+		values[0] = CStringGetTextDatum(conf.name);
+		values[1] = Int32GetDatum(conf.partitions);
+		values[2] = Int64GetDatum(conf.retention_ms);
+		values[3] = Int64GetDatum(conf.retention_bytes);
+		values[4] = Int32GetDatum(conf.max_message_bytes);
+		values[5] = CStringGetTextDatum(conf.timestamp_type == SK_TS_CREATE ? "create" : "log_append");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		relation_close(rel, NoLock);
+	}
+	return (Datum) 0;
+}
+
+static Datum
+ts_datum(int64 ms)
+{
+	return TimestampTzGetDatum((ms - ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000)) * 1000);
+}
+
+static int64
+ts_ms(TimestampTz ts)
+{
+	return ts / 1000 + ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000);
+}
+
+PG_FUNCTION_INFO_V1(sk_partitions);
+Datum
+sk_partitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Relation	rel;
+	SkTopicConf conf;
+	SkTopicSlot *t;
+	int			i;
+
+	sk_check_preloaded();
+	rel = index_open(topic_relid(name, false), AccessShareLock);
+	read_conf(rel, &conf);
+	t = topic_slot(rel);
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < conf.partitions; i++)
+	{
+		SkPartition *p = part_lock(&t, rel, i, LW_EXCLUSIVE);
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		int64		hwm = part_hwm(p);
+
+		values[0] = Int32GetDatum(i);
+		values[1] = Int64GetDatum(p->log_start);
+		values[2] = Int64GetDatum(hwm);
+		values[3] = Int64GetDatum(p->next_offset);
+		values[4] = Int64GetDatum(p->next_offset - p->log_start);
+		values[5] = Int64GetDatum(p->bytes);
+		if (p->next_offset > p->log_start)
+		{
+			values[6] = ts_datum(p->first_ts);
+			values[7] = ts_datum(p->last_ts);
+		}
+		else
+			nulls[6] = nulls[7] = true;
+		values[8] = Int64GetDatum(p->produced);
+		part_unlock(p);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	index_close(rel, NoLock);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Produce
+ * ------------------------------------------------------------------------
+ */
+
+/* Encodes a record (offset filled in at append time). */
+static char *
+encode_record(bytea *key, bytea *value, ArrayType *headers, int64 ts, Size *len)
+{
+	StringInfoData buf;
+	SkRecHeader h;
+
+	memset(&h, 0, sizeof(h));
+	h.timestamp = ts;
+	h.keylen = key ? (int32) VARSIZE_ANY_EXHDR(key) : -1;
+	h.vallen = value ? (int32) VARSIZE_ANY_EXHDR(value) : -1;
+	/* one exact allocation in the common case (no headers) */
+	buf.maxlen = sizeof(h) + Max(h.keylen, 0) + Max(h.vallen, 0) + 1;
+	if (headers)
+		buf.maxlen += 256;
+	buf.data = palloc_extended(buf.maxlen, MCXT_ALLOC_HUGE);
+	buf.len = 0;
+	buf.data[0] = '\0';
+	buf.cursor = 0;
+	appendBinaryStringInfo(&buf, (char *) &h, sizeof(h));
+	if (key)
+		appendBinaryStringInfo(&buf, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+	if (value)
+		appendBinaryStringInfo(&buf, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+	if (headers && ArrayGetNItems(ARR_NDIM(headers), ARR_DIMS(headers)) > 0)
+	{
+		Datum	   *elems;
+		bool	   *enulls;
+		int			n,
+					i;
+		int			start = buf.len;
+
+		deconstruct_array(headers, ARR_ELEMTYPE(headers), -1, false, TYPALIGN_DOUBLE,
+						  &elems, &enulls, &n);
+		for (i = 0; i < n; i++)
+		{
+			HeapTupleHeader th;
+			bool		isnull;
+			Datum		k,
+						v;
+			text	   *kt;
+			int32		kl,
+						vl;
+
+			if (enulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("a record header must not be NULL")));
+			th = DatumGetHeapTupleHeader(elems[i]);
+			k = GetAttributeByNum(th, 1, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("a record header's key must not be NULL")));
+			kt = DatumGetTextPP(k);
+			kl = VARSIZE_ANY_EXHDR(kt);
+			v = GetAttributeByNum(th, 2, &isnull);
+			vl = isnull ? -1 : (int32) VARSIZE_ANY_EXHDR(DatumGetByteaPP(v));
+			appendBinaryStringInfo(&buf, (char *) &kl, sizeof(kl));
+			appendBinaryStringInfo(&buf, (char *) &vl, sizeof(vl));
+			appendBinaryStringInfo(&buf, VARDATA_ANY(kt), kl);
+			if (vl > 0)
+				appendBinaryStringInfo(&buf, VARDATA_ANY(DatumGetByteaPP(v)), vl);
+		}
+		if (n > PG_UINT16_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a record has at most %d headers", PG_UINT16_MAX)));
+		((SkRecHeader *) buf.data)->nheaders = n;
+		((SkRecHeader *) buf.data)->hdrlen = buf.len - start;
+	}
+	*len = buf.len;
+	return buf.data;
+}
+
+static int
+route(SkTopicConf *conf, Relation rel, bytea *key, int32 explicit_partition, bool has_partition,
+	  Size reclen)
+{
+	int			i;
+	SkSticky   *s = NULL;
+
+	if (has_partition)
+	{
+		if (explicit_partition < 0 || explicit_partition >= conf->partitions)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("partition %d of topic \"%s\" does not exist", explicit_partition, conf->name),
+					 errdetail("The topic has partitions 0 to %d.", conf->partitions - 1)));
+		return explicit_partition;
+	}
+	if (key)
+		return sk_kafka_partition(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), conf->partitions);
+
+	/* NULL key: sticky partition, switched after a batch's worth of bytes */
+	for (i = 0; i < (int) lengthof(sk_sticky); i++)
+		if (RelFileNodeEquals(sk_sticky[i].rnode, rel->rd_node))
+			s = &sk_sticky[i];
+	if (!s)
+	{
+		s = &sk_sticky[random() % lengthof(sk_sticky)];
+		s->rnode = rel->rd_node;
+		s->partition = -1;
+	}
+	if (s->partition < 0 || s->partition >= conf->partitions || s->bytes >= SK_STICKY_BATCH_BYTES)
+	{
+		int			next = random() % conf->partitions;
+
+		if (conf->partitions > 1 && next == s->partition)
+			next = (next + 1) % conf->partitions;
+		s->partition = next;
+		s->bytes = 0;
+	}
+	s->bytes += reclen;
+	return s->partition;
+}
+
+static void
+check_record_size(SkTopicConf *conf, Size len)
+{
+	if (len > (Size) conf->max_message_bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("record is too large for topic \"%s\"", conf->name),
+				 errdetail("The record takes %zu bytes; the topic's max_message_bytes is %d.",
+						   len, conf->max_message_bytes)));
+}
+
+/*
+ * Appends n encoded records to one partition (offsets assigned here) and
+ * updates memory.  Caller holds nothing; returns the first offset.
+ */
+static int64
+append_records(Relation rel, SkTopicSlot **tp, int partition, char **recs, Size *lens, int n)
+{
+	SkPartition *p;
+	SkChainPos	pos;
+	BlockNumber *starts = palloc(sizeof(BlockNumber) * n);
+	XLogRecPtr	lsn;
+	int64		first;
+	int			i;
+
+	p = part_lock(tp, rel, partition, LW_EXCLUSIVE);
+	first = p->next_offset;
+	for (i = 0; i < n; i++)
+		((SkRecHeader *) recs[i])->offset = first + i;
+	pos.chain = partition;
+	pos.detached = false;
+	pos.head = pos.tail = InvalidBlockNumber;
+	pos.npages = 0;
+	PG_TRY();
+	{
+		lsn = sk_chain_append_ops(rel, &pos, (const char *const *) recs, lens, n,
+								  SK_APPEND_TOPIC, starts);
+	}
+	PG_CATCH();
+	{
+		/* pages may hold part of the batch: rebuild memory from them */
+		(*tp)->state = SK_DB_BROKEN;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	for (i = 0; i < n; i++)
+		part_note_record(p, (SkRecHeader *) recs[i], lens[i], starts[i]);
+	p->produced += n;
+	part_note_lsn(p, lsn, p->next_offset);
+	part_unlock(p);
+	remember_wake(p);
+	ConditionVariableBroadcast(&p->cv);
+	pfree(starts);
+	return first;
+}
+
+PG_FUNCTION_INFO_V1(sk_produce);
+Datum
+sk_produce(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	bytea	   *value = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
+	bytea	   *key = PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2);
+	ArrayType  *headers = PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3);
+	Relation	rel;
+	SkTopicConf conf;
+	SkTopicSlot *t;
+	int64		ts;
+	char	   *rec;
+	Size		len;
+	int			partition;
+	int64		offset;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	sk_check_preloaded();
+	sk_check_writable();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("topic must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rel = index_open(topic_relid(name, false), RowExclusiveLock);
+	read_conf(rel, &conf);
+	if (conf.timestamp_type == SK_TS_LOG_APPEND || PG_ARGISNULL(5))
+		ts = sk_now_ms();
+	else
+		ts = ts_ms(PG_GETARG_TIMESTAMPTZ(5));
+	rec = encode_record(key, value, headers, ts, &len);
+	check_record_size(&conf, len);
+	partition = route(&conf, rel, key, PG_ARGISNULL(4) ? 0 : PG_GETARG_INT32(4), !PG_ARGISNULL(4), len);
+	t = topic_slot(rel);
+	offset = append_records(rel, &t, partition, &rec, &len, 1);
+	index_close(rel, NoLock);
+
+	values[0] = Int32GetDatum(partition);
+	values[1] = Int64GetDatum(offset);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* produce_agg: records are buffered per partition and appended in batches. */
+#define SK_AGG_FLUSH_BYTES	(256 * 1024)
+
+typedef struct AggPart
+{
+	char	  **recs;
+	Size	   *lens;
+	int			n;
+	int			cap;
+	Size		bytes;
+} AggPart;
+
+typedef struct SkAggState
+{
+	MemoryContext cxt;
+	Oid			relid;
+	Relation	rel;
+	SkTopicConf conf;
+	SkTopicSlot *slot;
+	AggPart		parts[SK_MAX_PARTITIONS];
+	int64		count;
+} SkAggState;
+
+static void
+agg_flush(SkAggState *st, int partition)
+{
+	AggPart    *ap = &st->parts[partition];
+	int			i;
+
+	if (ap->n == 0)
+		return;
+	append_records(st->rel, &st->slot, partition, ap->recs, ap->lens, ap->n);
+	for (i = 0; i < ap->n; i++)
+		pfree(ap->recs[i]);
+	st->count += ap->n;
+	ap->n = 0;
+	ap->bytes = 0;
+}
+
+PG_FUNCTION_INFO_V1(sk_produce_agg_step);
+Datum
+sk_produce_agg_step(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	SkAggState   *st;
+	MemoryContext old;
+	char	   *rec;
+	Size		len;
+	int			partition;
+	bytea	   *key;
+	AggPart    *ap;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "produce_agg called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (SkAggState *) PG_GETARG_POINTER(0);
+	if (st == NULL)
+	{
+		char	   *name;
+
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("topic must not be NULL")));
+		sk_check_preloaded();
+		sk_check_writable();
+		name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		st = MemoryContextAllocZero(aggcxt, sizeof(SkAggState));
+		st->cxt = aggcxt;
+		st->relid = topic_relid(name, false);
+		st->rel = index_open(st->relid, RowExclusiveLock);
+		read_conf(st->rel, &st->conf);
+		st->slot = topic_slot(st->rel);
+	}
+	else if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), st->conf.name) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("produce_agg writes to one topic per aggregate")));
+
+	key = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_PP(3);
+	old = MemoryContextSwitchTo(st->cxt);
+	rec = encode_record(key, PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2), NULL,
+						sk_now_ms(), &len);
+	MemoryContextSwitchTo(old);
+	check_record_size(&st->conf, len);
+	partition = route(&st->conf, st->rel, key, 0, false, len);
+	ap = &st->parts[partition];
+	if (ap->n == ap->cap)
+	{
+		int			ncap = Max(256, ap->cap * 2);
+
+		if (ap->recs == NULL)
+		{
+			ap->recs = MemoryContextAlloc(st->cxt, sizeof(char *) * ncap);
+			ap->lens = MemoryContextAlloc(st->cxt, sizeof(Size) * ncap);
+		}
+		else
+		{
+			ap->recs = repalloc(ap->recs, sizeof(char *) * ncap);
+			ap->lens = repalloc(ap->lens, sizeof(Size) * ncap);
+		}
+		ap->cap = ncap;
+	}
+	ap->recs[ap->n] = rec;
+	ap->lens[ap->n] = len;
+	ap->n++;
+	ap->bytes += len;
+	if (ap->bytes >= SK_AGG_FLUSH_BYTES)
+		agg_flush(st, partition);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(sk_produce_agg_final);
+Datum
+sk_produce_agg_final(PG_FUNCTION_ARGS)
+{
+	SkAggState   *st = PG_ARGISNULL(0) ? NULL : (SkAggState *) PG_GETARG_POINTER(0);
+	int			i;
+
+	if (st == NULL)
+		PG_RETURN_INT64(0);
+	for (i = 0; i < st->conf.partitions; i++)
+		agg_flush(st, i);
+	index_close(st->rel, NoLock);
+	PG_RETURN_INT64(st->count);
+}
+
+/* ------------------------------------------------------------------------
+ * Fetch
+ * ------------------------------------------------------------------------
+ */
+
+/* Index entry to start reading offset from (caller holds the lock). */
+static BlockNumber
+start_block(SkPartition *p, int64 offset)
+{
+	SkPageIndex *ix = pidx(p);
+	int			lo,
+				hi;
+
+	if (ix == NULL || ix->count == ix->start)
+		return InvalidBlockNumber;
+	lo = ix->start;
+	hi = ix->count - 1;
+	if (offset < ix->e[lo].first_offset)
+		return ix->e[lo].blk;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi + 1) / 2;
+
+		if (ix->e[mid].first_offset <= offset)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return ix->e[lo].blk;
+}
+
+typedef struct FetchState
+{
+	ReturnSetInfo *rsinfo;
+	const char *topic;
+	int			partition;
+	int64		from;
+	int64		until;			/* high watermark */
+	int			max_records;
+	int64		max_bytes;
+	int			nrecs;
+	int64		nbytes;
+	bool		done;
+} FetchState;
+
+static Datum
+headers_datum(const char *p, uint16 n)
+{
+	Oid			hdrtype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+										  CStringGetDatum("header"),
+										  ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
+	TupleDesc	desc;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	desc = lookup_rowtype_tupdesc(hdrtype, -1);
+	for (i = 0; i < n; i++)
+	{
+		int32		kl,
+					vl;
+		Datum		vals[2];
+		bool		nulls[2] = {false, false};
+
+		memcpy(&kl, p, sizeof(kl));
+		memcpy(&vl, p + sizeof(kl), sizeof(vl));
+		p += sizeof(kl) + sizeof(vl);
+		vals[0] = PointerGetDatum(cstring_to_text_with_len(p, kl));
+		p += kl;
+		if (vl < 0)
+			nulls[1] = true;
+		else
+		{
+			bytea	   *b = palloc(VARHDRSZ + vl);
+
+			SET_VARSIZE(b, VARHDRSZ + vl);
+			memcpy(VARDATA(b), p, vl);
+			vals[1] = PointerGetDatum(b);
+			p += vl;
+		}
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(desc, vals, nulls));
+	}
+	ReleaseTupleDesc(desc);
+	get_typlenbyvalalign(hdrtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elems, n, hdrtype, typlen, typbyval, typalign));
+}
+
+static Datum
+bytes_datum(const char *p, int32 len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), p, len);
+	return PointerGetDatum(b);
+}
+
+static void
+fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
+{
+	FetchState *fs = (FetchState *) arg;
+	SkRecHeader h;
+	const char *p;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+
+	if (fs->done || len < sizeof(SkRecHeader))
+		return;
+	memcpy(&h, data, sizeof(h));
+	if (h.offset < fs->from)
+		return;
+	if (h.offset >= fs->until || fs->nrecs >= fs->max_records ||
+		(fs->nrecs > 0 && fs->nbytes + (int64) len > fs->max_bytes))
+	{
+		fs->done = true;
+		return;
+	}
+	p = data + sizeof(h);
+	values[0] = CStringGetTextDatum(fs->topic);
+	values[1] = Int32GetDatum(fs->partition);
+	values[2] = Int64GetDatum(h.offset);
+	values[3] = ts_datum(h.timestamp);
+	if (h.keylen < 0)
+		nulls[4] = true;
+	else
+	{
+		values[4] = bytes_datum(p, h.keylen);
+		p += h.keylen;
+	}
+	if (h.vallen < 0)
+		nulls[5] = true;
+	else
+	{
+		values[5] = bytes_datum(p, h.vallen);
+		p += h.vallen;
+	}
+	if (h.nheaders == 0)
+		nulls[6] = true;
+	else
+		values[6] = headers_datum(p, h.nheaders);
+	tuplestore_putvalues(fs->rsinfo->setResult, fs->rsinfo->setDesc, values, nulls);
+	fs->nrecs++;
+	fs->nbytes += len;
+}
+
+/* Walks the chain from blk until the fetch is satisfied. */
+static void
+fetch_pages(Relation rel, BlockNumber blk, FetchState *fs)
+{
+	StringInfoData acc;
+	bool		in_rec = false;
+	BlockNumber start = InvalidBlockNumber;
+
+	initStringInfo(&acc);
+	while (BlockNumberIsValid(blk) && !fs->done)
+	{
+		Buffer		buf = ReadBuffer(rel, blk);
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff && !fs->done; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			char	   *item = PageGetItem(page, iid);
+			Size		len = ItemIdGetLength(iid);
+			SkFragHeader fh;
+
+			memcpy(&fh, item, sizeof(fh));
+			if (fh.flags & SK_FRAG_FIRST)
+			{
+				resetStringInfo(&acc);
+				in_rec = true;
+				start = blk;
+			}
+			if (!in_rec)
+				continue;
+			appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
+			if (fh.flags & SK_FRAG_LAST)
+			{
+				fetch_rec(acc.data, acc.len, start, fs);
+				in_rec = false;
+			}
+		}
+		blk = SkPageGetOpaque(page)->next;
+		UnlockReleaseBuffer(buf);
+	}
+	pfree(acc.data);
+}
+
+static void
+out_of_range(const char *topic, int partition, int64 offset, int64 log_start, int64 hwm)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("offset " INT64_FORMAT " is out of range for partition %d of topic \"%s\"",
+					offset, partition, topic),
+			 errdetail("The log start offset is " INT64_FORMAT " and the high watermark is " INT64_FORMAT ".",
+					   log_start, hwm),
+			 errhint("Kafka reports this as OFFSET_OUT_OF_RANGE; reset the consumer's offset.")));
+}
+
+PG_FUNCTION_INFO_V1(sk_fetch);
+Datum
+sk_fetch(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		partition = PG_GETARG_INT32(1);
+	int64		offset = PG_GETARG_INT64(2);
+	int32		max_records = PG_GETARG_INT32(3);
+	int32		max_bytes = PG_GETARG_INT32(4);
+	int32		wait_ms = PG_GETARG_INT32(5);
+	Relation	rel;
+	SkTopicConf conf;
+	SkTopicSlot *t;
+	SkPartition *p;
+	FetchState	fs;
+	int64		hwm,
+				log_start;
+	BlockNumber blk;
+	instr_time	start,
+				now;
+
+	sk_check_preloaded();
+	if (max_records < 1 || max_bytes < 1 || wait_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_records and max_bytes must be positive and wait_ms not negative")));
+	rel = index_open(topic_relid(name, false), AccessShareLock);
+	read_conf(rel, &conf);
+	if (partition < 0 || partition >= conf.partitions)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("partition %d of topic \"%s\" does not exist", partition, name),
+				 errdetail("The topic has partitions 0 to %d.", conf.partitions - 1)));
+	t = topic_slot(rel);
+	InitMaterializedSRF(fcinfo, 0);
+
+	INSTR_TIME_SET_CURRENT(start);
+	for (;;)
+	{
+		p = part_lock(&t, rel, partition, LW_EXCLUSIVE);
+		hwm = part_hwm(p);
+		log_start = p->log_start;
+		if (offset < log_start || offset > hwm)
+		{
+			part_unlock(p);
+			out_of_range(name, partition, offset, log_start, hwm);
+		}
+		if (offset < hwm || wait_ms == 0)
+			break;
+		part_unlock(p);
+
+		/* wait for a record: woken by producers, their commits and redo */
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, start);
+		if (INSTR_TIME_GET_MILLISEC(now) >= wait_ms)
+		{
+			p = part_lock(&t, rel, partition, LW_EXCLUSIVE);
+			break;
+		}
+		ConditionVariablePrepareToSleep(&p->cv);
+		p = part_lock(&t, rel, partition, LW_EXCLUSIVE);
+		hwm = part_hwm(p);
+		part_unlock(p);
+		if (offset >= hwm)
+		{
+			/* short sleeps: an asynchronous WAL flush sends no wake-up */
+			(void) ConditionVariableTimedSleep(&p->cv, 10, PG_WAIT_EXTENSION);
+		}
+		ConditionVariableCancelSleep();
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* read under a shared lock (producers wait less) */
+	part_unlock(p);
+	p = part_lock(&t, rel, partition, LW_SHARED);
+	if (offset < p->log_start)
+	{
+		log_start = p->log_start;
+		part_unlock(p);
+		out_of_range(name, partition, offset, log_start, hwm);
+	}
+	memset(&fs, 0, sizeof(fs));
+	fs.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	fs.topic = conf.name;
+	fs.partition = partition;
+	fs.from = offset;
+	fs.until = hwm;
+	fs.max_records = max_records;
+	fs.max_bytes = max_bytes;
+	blk = offset < hwm ? start_block(p, offset) : InvalidBlockNumber;
+	PG_TRY();
+	{
+		if (BlockNumberIsValid(blk))
+			fetch_pages(rel, blk, &fs);
+	}
+	PG_FINALLY();
+	{
+		part_unlock(p);
+	}
+	PG_END_TRY();
+	index_close(rel, NoLock);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(sk_offsets_for_times);
+Datum
+sk_offsets_for_times(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		target = ts_ms(PG_GETARG_TIMESTAMPTZ(1));
+	Relation	rel;
+	SkTopicConf conf;
+	SkTopicSlot *t;
+	int			i;
+
+	sk_check_preloaded();
+	rel = index_open(topic_relid(name, false), AccessShareLock);
+	read_conf(rel, &conf);
+	t = topic_slot(rel);
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < conf.partitions; i++)
+	{
+		SkPartition *p = part_lock(&t, rel, i, LW_EXCLUSIVE);
+		SkPageIndex *ix = pidx(p);
+		int64		hwm = part_hwm(p);
+		Datum		values[2];
+		bool		nulls[2] = {false, true};
+		uint32		e;
+
+		values[0] = Int32GetDatum(i);
+
+		/*
+		 * The first page whose largest timestamp reaches the target holds
+		 * the answer, or it is the first record of a later page.
+		 */
+		for (e = ix ? ix->start : 0; ix && e < ix->count && nulls[1]; e++)
+		{
+			SkPageIdx  *pe = &ix->e[e];
+			StringInfoData acc;
+			BlockNumber blk = pe->blk;
+			Buffer		buf;
+			Page		page;
+			OffsetNumber off;
+			bool		in_rec = false;
+
+			if (pe->max_ts < target || pe->first_offset >= hwm)
+				continue;
+			initStringInfo(&acc);
+			buf = ReadBuffer(rel, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+			{
+				ItemId		iid = PageGetItemId(page, off);
+				char	   *item = PageGetItem(page, iid);
+				SkFragHeader fh;
+				SkRecHeader h;
+
+				memcpy(&fh, item, sizeof(fh));
+				if (!(fh.flags & SK_FRAG_FIRST))
+					continue;
+				memcpy(&h, item + sizeof(fh), sizeof(h));
+				if (h.offset >= hwm)
+					break;
+				if (h.timestamp >= target)
+				{
+					values[1] = Int64GetDatum(h.offset);
+					nulls[1] = false;
+					break;
+				}
+			}
+			(void) in_rec;
+			UnlockReleaseBuffer(buf);
+			pfree(acc.data);
+		}
+		part_unlock(p);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	index_close(rel, NoLock);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Retention (the maintenance worker)
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Frees head pages of one partition past its retention.  Never frees the
+ * page where the newest record starts.  Returns pages freed.
+ */
+static int
+retain_partition(Relation rel, SkTopicSlot **tp, int partition, SkTopicConf *conf, int64 now)
+{
+	SkPartition *p = part_lock(tp, rel, partition, LW_EXCLUSIVE);
+	SkPageIndex *ix = pidx(p);
+	uint32		e;
+	uint32		keep;
+	int64		bytes = p->bytes;
+	BlockNumber blk,
+				last = InvalidBlockNumber;
+	uint32		nfreed = 0;
+
+	if (ix == NULL || ix->count - ix->start < 2)
+	{
+		part_unlock(p);
+		return 0;
+	}
+	keep = ix->start;
+	for (e = ix->start; e + 1 < ix->count; e++)
+	{
+		bool		by_time = conf->retention_ms > 0 && ix->e[e].max_ts < now - conf->retention_ms;
+		bool		by_bytes = conf->retention_bytes > 0 && bytes - ix->e[e].bytes >= conf->retention_bytes;
+
+		if (!by_time && !by_bytes)
+			break;
+		bytes -= ix->e[e].bytes;
+		keep = e + 1;
+	}
+	if (keep == ix->start)
+	{
+		part_unlock(p);
+		return 0;
+	}
+
+	/* the page just before the new head, and how many pages go */
+	blk = ix->e[ix->start].blk;
+	while (blk != ix->e[keep].blk)
+	{
+		Buffer		buf = ReadBuffer(rel, blk);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		last = blk;
+		blk = SkPageGetOpaque(BufferGetPage(buf))->next;
+		UnlockReleaseBuffer(buf);
+		nfreed++;
+		if (!BlockNumberIsValid(blk))
+			elog(ERROR, "streamkv: page index of partition %d does not match its chain", partition);
+	}
+	sk_chain_truncate(rel, partition, ix->e[keep].blk, last, nfreed,
+					  ix->e[keep].first_offset);
+	ix = pidx(p);
+	p->log_start = ix->e[keep].first_offset;
+	p->bytes = bytes;
+	ix->start = keep;
+	p->first_ts = ix->e[keep].max_ts;	/* approximate: largest on the page */
+	part_unlock(p);
+	return nfreed;
+}
+
+void
+sk_topic_maintain(void)
+{
+	int			i,
+				j;
+	int64		now = sk_now_ms();
+
+	if (sk_tshared == NULL)
+		return;
+	for (i = 0; i < SK_MAX_TOPICS; i++)
+	{
+		SkTopicSlot *t = &sk_tshared->slots[i];
+		RelFileNode rnode;
+		Relation	rel;
+		SkTopicConf conf;
+		bool		ready;
+
+		LWLockAcquire(&sk_tshared->lock, LW_SHARED);
+		ready = OidIsValid(t->dbid) && t->state == SK_DB_READY;
+		rnode = t->rnode;
+		LWLockRelease(&sk_tshared->lock);
+		if (!ready)
+			continue;
+		/* an error ends the worker, which restarts: no clean-up needed */
+		rel = CreateFakeRelcacheEntry(rnode);
+		read_conf(rel, &conf);
+		for (j = 0; j < conf.partitions && j < SK_MAX_PARTITIONS; j++)
+		{
+			SkTopicSlot *tp = t;
+
+			if (!RelFileNodeEquals(t->rnode, rnode) || t->state != SK_DB_READY)
+				break;
+			retain_partition(rel, &tp, j, &conf, now);
+		}
+		FreeFakeRelcacheEntry(rel);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Redo hooks
+ * ------------------------------------------------------------------------
+ */
+static SkTopicSlot *
+slot_for_redo(RelFileNode rnode)
+{
+	SkTopicSlot *t;
+
+	if (sk_tshared == NULL)
+		return NULL;
+	LWLockAcquire(&sk_tshared->lock, LW_SHARED);
+	t = slot_find(rnode);
+	LWLockRelease(&sk_tshared->lock);
+	return t;
+}
+
+void
+sk_topic_redo_record(RelFileNode rnode, uint16 chain, const char *rec, Size len,
+					 BlockNumber start_blk)
+{
+	SkTopicSlot *t = slot_for_redo(rnode);
+	SkPartition *p;
+	SkRecHeader h;
+
+	if (t == NULL || chain >= SK_MAX_PARTITIONS || len < sizeof(SkRecHeader))
+		return;
+	p = &t->parts[chain];
+	memcpy(&h, rec, sizeof(h));
+	LWLockAcquire(&t->lock, LW_SHARED);
+	LWLockAcquire(&p->lock, LW_EXCLUSIVE);
+	if (t->state == SK_DB_READY && RelFileNodeEquals(t->rnode, rnode))
+	{
+		part_note_record(p, &h, len, start_blk);
+		p->durable_offset = p->next_offset;
+	}
+	part_unlock(p);
+	ConditionVariableBroadcast(&p->cv);
+}
+
+void
+sk_topic_redo_truncate(RelFileNode rnode, uint16 chain, BlockNumber new_head, int64 new_log_start)
+{
+	SkTopicSlot *t = slot_for_redo(rnode);
+	SkPartition *p;
+
+	if (t == NULL || chain >= SK_MAX_PARTITIONS)
+		return;
+	p = &t->parts[chain];
+	LWLockAcquire(&t->lock, LW_SHARED);
+	LWLockAcquire(&p->lock, LW_EXCLUSIVE);
+	if (t->state == SK_DB_READY && RelFileNodeEquals(t->rnode, rnode))
+	{
+		SkPageIndex *ix = pidx(p);
+
+		while (ix && ix->start < ix->count && ix->e[ix->start].blk != new_head)
+		{
+			p->bytes -= ix->e[ix->start].bytes;
+			ix->start++;
+		}
+		p->log_start = new_log_start;
+	}
+	part_unlock(p);
+}
