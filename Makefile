@@ -13,7 +13,8 @@ MODULE_big = streamkv
 SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 DATA = streamkv--1.0.sql
-PG_CPPFLAGS = -I$(srcdir)/src
+# -MMD -MP: objects are rebuilt when a header they include changes
+PG_CPPFLAGS = -I$(srcdir)/src -MMD -MP
 SHLIB_LINK = -lm
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -21,7 +22,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=results/regress
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --inputdir=. --outputdir=results/isolation
 TAP_TESTS = 1
-EXTRA_CLEAN = results
+EXTRA_CLEAN = results $(OBJS:.o=.d)
 
 SQL_PIECES = $(sort $(wildcard src/sql/*.sql))
 
@@ -35,3 +36,5 @@ streamkv--1.0.sql: $(SQL_PIECES) Makefile
 	  for f in $(SQL_PIECES); do echo; echo "-- ==== $$f"; cat $$f; done ) > $@
 
 all: streamkv--1.0.sql
+
+-include $(OBJS:.o=.d)
