@@ -295,11 +295,12 @@ COMMENT ON FUNCTION streamkv.topics() IS 'Every topic of this database with its 
 
 CREATE FUNCTION streamkv.partitions(topic text, OUT partition integer, OUT log_start_offset bigint,
     OUT high_watermark bigint, OUT log_end_offset bigint, OUT records bigint, OUT bytes bigint,
-    OUT first_timestamp timestamptz, OUT last_timestamp timestamptz, OUT produced bigint)
+    OUT first_timestamp timestamptz, OUT last_timestamp timestamptz, OUT produced bigint,
+    OUT produce_rate float8)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'sk_partitions' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.partitions(text) IS
-  'Per partition: log start offset, high watermark (durable end), log end offset, records, bytes, first and last timestamp, records produced since the server started (to spot hot partitions)';
+  'Per partition: log start offset, high watermark (durable end), log end offset, records, bytes, first and last timestamp, records produced since the topic was loaded and the recent produce rate in records/s (to spot hot partitions)';
 
 CREATE FUNCTION streamkv.produce(topic text, value bytea, key bytea DEFAULT NULL,
     headers streamkv.header[] DEFAULT NULL, partition integer DEFAULT NULL,

@@ -78,6 +78,7 @@
 #define SK_STICKY_BATCH_BYTES	16384
 #define SK_DURABLE_RING			32
 #define SK_MAX_TOPICS			64
+#define SK_RATE_WINDOW_MS		5000	/* window of the produce rate */
 
 typedef struct SkRecHeader
 {
@@ -119,6 +120,9 @@ typedef struct SkPartition
 	int64		first_ts;
 	int64		last_ts;
 	uint64		produced;		/* since this copy was loaded */
+	int64		win_start;		/* rate window: start (ms), records in it */
+	int64		win_count;
+	double		last_rate;		/* records/s over the last full window */
 	int64		durable_offset; /* high watermark known so far */
 	int			nring;
 	XLogRecPtr	ring_lsn[SK_DURABLE_RING];
@@ -346,6 +350,9 @@ part_reset(SkPartition *p)
 	p->bytes = 0;
 	p->first_ts = p->last_ts = 0;
 	p->produced = 0;
+	p->win_start = 0;
+	p->win_count = 0;
+	p->last_rate = 0;
 	p->durable_offset = 0;
 	p->nring = 0;
 }
@@ -811,8 +818,8 @@ sk_partitions(PG_FUNCTION_ARGS)
 	for (i = 0; i < conf.partitions; i++)
 	{
 		SkPartition *p = part_lock(&t, rel, i, LW_EXCLUSIVE);
-		Datum		values[9];
-		bool		nulls[9] = {0};
+		Datum		values[10];
+		bool		nulls[10] = {0};
 		int64		hwm = part_hwm(p);
 
 		values[0] = Int32GetDatum(i);
@@ -829,6 +836,15 @@ sk_partitions(PG_FUNCTION_ARGS)
 		else
 			nulls[6] = nulls[7] = true;
 		values[8] = Int64GetDatum(p->produced);
+		{
+			int64		now = sk_now_ms();
+			double		rate = p->last_rate;
+
+			/* the window in progress, or an idle partition's rate decays to 0 */
+			if (p->win_start > 0 && now - p->win_start >= SK_RATE_WINDOW_MS)
+				rate = (double) p->win_count * 1000.0 / (now - p->win_start);
+			values[9] = Float8GetDatum(rate);
+		}
 		part_unlock(p);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -1006,6 +1022,19 @@ append_records(Relation rel, SkTopicSlot **tp, int partition, char **recs, Size 
 	for (i = 0; i < n; i++)
 		part_note_record(p, (SkRecHeader *) recs[i], lens[i], starts[i]);
 	p->produced += n;
+	{
+		int64		now = sk_now_ms();
+
+		if (p->win_start == 0)
+			p->win_start = now;
+		p->win_count += n;
+		if (now - p->win_start >= SK_RATE_WINDOW_MS)
+		{
+			p->last_rate = (double) p->win_count * 1000.0 / (now - p->win_start);
+			p->win_start = now;
+			p->win_count = 0;
+		}
+	}
 	part_note_lsn(p, lsn, p->next_offset);
 	part_unlock(p);
 	remember_wake(p);
