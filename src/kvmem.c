@@ -838,6 +838,24 @@ sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode)
 	}
 }
 
+/*
+ * Frees the copy of a store that no longer exists and releases its slot
+ * (the maintenance worker calls this after DROP EXTENSION or DROP DATABASE).
+ */
+void
+sk_db_forget(SkDb *db, RelFileNode rnode)
+{
+	LWLockAcquire(&sk_shared->slots_lock, LW_EXCLUSIVE);
+	if (RelFileNodeEquals(db->rnode, rnode))
+	{
+		sk_lock_all_raw(db, LW_EXCLUSIVE);
+		sk_db_clear(db);
+		db->dbid = InvalidOid;
+		sk_db_unlock_all(db);
+	}
+	LWLockRelease(&sk_shared->slots_lock);
+}
+
 /* ------------------------------------------------------------------------
  * Redo hooks
  * ------------------------------------------------------------------------

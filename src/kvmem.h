@@ -57,6 +57,7 @@ extern SkDb *sk_db_get(Relation rel);
 extern void sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode);
 extern void sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode);
 extern void sk_db_unlock_all(SkDb *db);
+extern void sk_db_forget(SkDb *db, RelFileNode rnode);
 
 extern SkKey *sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash);
 extern SkField *sk_hlookup(SkKey *k, const char *field, Size flen);

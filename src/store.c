@@ -51,6 +51,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/smgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
@@ -365,6 +366,20 @@ sk_store_create(const char *relname, uint32 kind, const SkTopicConf *conf)
 	}
 	PG_END_TRY();
 	SPI_finish();
+}
+
+/*
+ * Whether a store's relation still exists, from its RelFileNode only (the
+ * worker has no database connection).  A dropped relation's first segment
+ * is truncated at commit and unlinked at the next checkpoint, and a live
+ * store always has its metapage: empty means gone.
+ */
+bool
+sk_store_exists(RelFileNode rnode)
+{
+	SMgrRelation srel = smgropen(rnode, InvalidBackendId);
+
+	return smgrexists(srel, MAIN_FORKNUM) && smgrnblocks(srel, MAIN_FORKNUM) > 0;
 }
 
 /* Drops a store (transactional); the utility hook lets this one through. */

@@ -224,6 +224,7 @@ extern void sk_init_metapage(Page page, uint32 kind, uint32 nchains);
 extern void sk_store_create(const char *relname, uint32 kind, const SkTopicConf *conf);
 extern void sk_store_drop(Oid relid);
 extern bool sk_store_dropping(void);
+extern bool sk_store_exists(RelFileNode rnode);
 extern XLogRecPtr sk_store_set_topic_conf(Relation rel, const SkTopicConf *conf);
 extern XLogRecPtr sk_chain_truncate(Relation rel, uint16 chain, BlockNumber new_head,
 									BlockNumber last_freed, uint32 nfreed, int64 new_log_start);

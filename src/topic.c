@@ -60,6 +60,7 @@
 #include "storage/bufmgr.h"
 #include "storage/condition_variable.h"
 #include "storage/shmem.h"
+#include "storage/smgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -1697,7 +1698,23 @@ sk_topic_maintain(void)
 		LWLockRelease(&sk_tshared->lock);
 		if (!ready)
 			continue;
-		/* an error ends the worker, which restarts: no clean-up needed */
+		/* a dropped topic: forget its copy and free the slot */
+		if (!sk_store_exists(rnode))
+		{
+			LWLockAcquire(&sk_tshared->lock, LW_EXCLUSIVE);
+			if (RelFileNodeEquals(t->rnode, rnode))
+			{
+				LWLockAcquire(&t->lock, LW_EXCLUSIVE);
+				for (j = 0; j < SK_MAX_PARTITIONS; j++)
+					part_reset(&t->parts[j]);
+				t->state = SK_DB_NOT_LOADED;
+				t->dbid = InvalidOid;
+				LWLockRelease(&t->lock);
+			}
+			LWLockRelease(&sk_tshared->lock);
+			continue;
+		}
+		/* on an error the worker releases what it held and goes on */
 		rel = CreateFakeRelcacheEntry(rnode);
 		read_conf(rel, &conf);
 		for (j = 0; j < conf.partitions && j < SK_MAX_PARTITIONS; j++)

@@ -31,15 +31,21 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/bufmgr.h"
+#include "storage/condition_variable.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
+#include "storage/smgr.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/resowner_private.h"
 
 #include "keyspace.h"
+#include "kvmem.h"
 #include "topic.h"
 
 PGDLLEXPORT void sk_worker_main(Datum arg);
@@ -81,6 +87,13 @@ sk_worker_round(MemoryContext roundcxt)
 		if (!ready)
 			continue;
 
+		/* a store dropped (DROP EXTENSION, DROP DATABASE): forget its copy */
+		if (!sk_store_exists(rnode))
+		{
+			sk_db_forget(db, rnode);
+			continue;
+		}
+
 		MemoryContextReset(roundcxt);
 		rel = CreateFakeRelcacheEntry(rnode);
 		for (s = 0; s < SK_NSHARDS; s++)
@@ -106,6 +119,7 @@ sk_worker_round(MemoryContext roundcxt)
 void
 sk_worker_main(Datum arg)
 {
+	sigjmp_buf	local_sigjmp_buf;
 	MemoryContext roundcxt;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -116,6 +130,35 @@ sk_worker_main(Datum arg)
 	roundcxt = AllocSetContextCreate(TopMemoryContext, "streamkv worker round",
 									 ALLOCSET_DEFAULT_SIZES);
 	sk_shared->worker_pid = MyProcPid;
+
+	/*
+	 * Errors end the round, not the process: release what the round held
+	 * (buffer pins and locks, as bgwriter.c does) and carry on.  Exiting
+	 * with buffer pins would leak them in shared memory.
+	 */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		error_context_stack = NULL;
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		LWLockReleaseAll();
+		ConditionVariableCancelSleep();
+		AbortBufferIO();
+		UnlockBuffers();
+		ResourceOwnerRelease(CurrentResourceOwner, RESOURCE_RELEASE_BEFORE_LOCKS, false, true);
+		ResourceOwnerRelease(CurrentResourceOwner, RESOURCE_RELEASE_LOCKS, false, true);
+		ResourceOwnerRelease(CurrentResourceOwner, RESOURCE_RELEASE_AFTER_LOCKS, false, true);
+		AtEOXact_Buffers(false);
+		AtEOXact_SMgr();
+		AtEOXact_Files(false);
+		MemoryContextSwitchTo(TopMemoryContext);
+		FlushErrorState();
+		MemoryContextReset(roundcxt);
+		RESUME_INTERRUPTS();
+		/* do not spin on a persistent error */
+		pg_usleep(1000000L);
+	}
+	PG_exception_stack = &local_sigjmp_buf;
 
 	for (;;)
 	{
