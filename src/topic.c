@@ -1252,6 +1252,7 @@ typedef struct FetchState
 {
 	ReturnSetInfo *rsinfo;
 	const char *topic;
+	Datum		topic_datum;
 	int			partition;
 	int64		from;
 	int64		until;			/* high watermark */
@@ -1337,7 +1338,7 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 		return;
 	}
 	p = data + sizeof(h);
-	values[0] = CStringGetTextDatum(fs->topic);
+	values[0] = fs->topic_datum;
 	values[1] = Int32GetDatum(fs->partition);
 	values[2] = Int64GetDatum(h.offset);
 	values[3] = ts_datum(h.timestamp);
@@ -1391,6 +1392,13 @@ fetch_pages(Relation rel, BlockNumber blk, FetchState *fs)
 			SkFragHeader fh;
 
 			memcpy(&fh, item, sizeof(fh));
+			if ((fh.flags & (SK_FRAG_FIRST | SK_FRAG_LAST)) == (SK_FRAG_FIRST | SK_FRAG_LAST))
+			{
+				/* the common case: a whole record in one item, read in place */
+				fetch_rec(item + sizeof(fh), len - sizeof(fh), blk, fs);
+				in_rec = false;
+				continue;
+			}
 			if (fh.flags & SK_FRAG_FIRST)
 			{
 				resetStringInfo(&acc);
@@ -1444,6 +1452,7 @@ sk_fetch(PG_FUNCTION_ARGS)
 	BlockNumber blk;
 	instr_time	start,
 				now;
+	bool		flushed = false;
 
 	sk_check_preloaded();
 	if (max_records < 1 || max_bytes < 1 || wait_ms < 0)
@@ -1471,7 +1480,24 @@ sk_fetch(PG_FUNCTION_ARGS)
 			part_unlock(p);
 			out_of_range(name, partition, offset, log_start, hwm);
 		}
-		if (offset < hwm || wait_ms == 0)
+		if (offset < hwm)
+			break;
+
+		/*
+		 * Records exist past the high watermark but their WAL is not flushed
+		 * yet (asynchronous producers): flush it rather than wait for the
+		 * WAL writer, once per wake-up.
+		 */
+		if (!flushed && p->nring > 0 && p->next_offset > hwm && !RecoveryInProgress())
+		{
+			XLogRecPtr	need = p->ring_lsn[p->nring - 1];
+
+			part_unlock(p);
+			XLogFlush(need);
+			flushed = true;
+			continue;
+		}
+		if (wait_ms == 0)
 			break;
 		part_unlock(p);
 
@@ -1493,6 +1519,7 @@ sk_fetch(PG_FUNCTION_ARGS)
 			(void) ConditionVariableTimedSleep(&p->cv, 10, PG_WAIT_EXTENSION);
 		}
 		ConditionVariableCancelSleep();
+		flushed = false;
 		CHECK_FOR_INTERRUPTS();
 	}
 
@@ -1508,22 +1535,17 @@ sk_fetch(PG_FUNCTION_ARGS)
 	memset(&fs, 0, sizeof(fs));
 	fs.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	fs.topic = conf.name;
+	fs.topic_datum = CStringGetTextDatum(conf.name);
 	fs.partition = partition;
 	fs.from = offset;
 	fs.until = hwm;
 	fs.max_records = max_records;
 	fs.max_bytes = max_bytes;
 	blk = offset < hwm ? start_block(p, offset) : InvalidBlockNumber;
-	PG_TRY();
-	{
-		if (BlockNumberIsValid(blk))
-			fetch_pages(rel, blk, &fs);
-	}
-	PG_FINALLY();
-	{
-		part_unlock(p);
-	}
-	PG_END_TRY();
+	/* an error releases the LWLocks at abort */
+	if (BlockNumberIsValid(blk))
+		fetch_pages(rel, blk, &fs);
+	part_unlock(p);
 	index_close(rel, NoLock);
 	return (Datum) 0;
 }
