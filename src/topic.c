@@ -1122,6 +1122,13 @@ agg_flush(SkAggState *st, int partition)
 
 	if (ap->n == 0)
 		return;
+	/* one clock reading per batch: its records are appended together */
+	{
+		int64		now = sk_now_ms();
+
+		for (i = 0; i < ap->n; i++)
+			((SkRecHeader *) ap->recs[i])->timestamp = now;
+	}
 	append_records(st->rel, &st->slot, partition, ap->recs, ap->lens, ap->n);
 	for (i = 0; i < ap->n; i++)
 		pfree(ap->recs[i]);
@@ -1172,7 +1179,7 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 	key = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_PP(3);
 	old = MemoryContextSwitchTo(st->cxt);
 	rec = encode_record(key, PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2), NULL,
-						sk_now_ms(), &len);
+						0, &len);	/* timestamp set when the batch is appended */
 	MemoryContextSwitchTo(old);
 	check_record_size(&st->conf, len);
 	partition = route(&st->conf, st->rel, key, 0, false, len);
