@@ -6,7 +6,7 @@
 #   BENCH_RECORDS=200000 BENCH_SECONDS=5 bench/topics.sh   # quicker
 #
 # Environment: BENCH_RECORDS (default 1000000) records in the bulk/fetch rows, BENCH_SECONDS (default
-# 10) per pgbench / redis-benchmark run, BENCH_ROUNDS (default 2) rounds of the one-statement rows
+# 10) per pgbench / redis-benchmark run, BENCH_ROUNDS (default 3) rounds of the one-statement rows
 # (contenders alternate, best round kept), BENCH_SAMPLES (default 200) latency samples.
 #
 # It builds and installs the extension into the private install (.pgrun/inst, scripts/common.sh),
@@ -55,7 +55,7 @@ set -uo pipefail
 
 N=${BENCH_RECORDS:-1000000}
 SECS=${BENCH_SECONDS:-10}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 SAMPLES=${BENCH_SAMPLES:-200}
 PGPORT_B=54385
 RPORT=6397
@@ -219,18 +219,20 @@ q "SELECT streamkv.produce('warmup', 'x'::bytea)" >/dev/null
 # ---- 1 + 2: one statement -------------------------------------------------------------------
 declare -A B  # B[case] -> best ms over rounds
 CASES=(agg1 agg1k agg4 agg4k each1 ins_log ins_logk ins_unl ins_unlk)
-run_case() { # CASE ROUND -> ms
-	local c=$1 r=$2 t=t_${1}_$2 ms
+run_case() { # CASE ROUND -> "ms wal_bytes"
+	local c=$1 r=$2 t=t_${1}_$2 ms lsn0 wal
 	case $c in
 	agg*|each*)
 		local parts=1; case $c in *4*) parts=4 ;; esac
 		q "SELECT streamkv.create_topic('$t', $parts)" >/dev/null || { echo ERR; return; }
 		q CHECKPOINT >/dev/null
+		lsn0=$(q "SELECT pg_current_wal_insert_lsn()")
 		case $c in
 		agg1|agg4)   ms=$(psql_ms on "SELECT streamkv.produce_agg('$t', v, NULL) FROM src") ;;
 		agg1k|agg4k) ms=$(psql_ms on "SELECT streamkv.produce_agg('$t', v, k) FROM src") ;;
 		each1)       ms=$(psql_ms on "SELECT count(*) FROM src, LATERAL streamkv.produce('$t', src.v, NULL, NULL, 0) p") ;;
 		esac
+		wal=$(q "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0')")
 		local got; got=$(q "SELECT sum(log_end_offset - log_start_offset) FROM streamkv.partitions('$t')")
 		[ "$got" = "$N" ] || note_err "$c round $r: topic $t holds $got records, expected $N"
 		q "SELECT streamkv.drop_topic('$t')" >/dev/null ;;
@@ -238,21 +240,24 @@ run_case() { # CASE ROUND -> ms
 		local unl=; case $c in ins_unl*) unl=UNLOGGED ;; esac
 		q "CREATE $unl TABLE $t (id bigserial PRIMARY KEY, k bytea, v bytea)" >/dev/null || { echo ERR; return; }
 		q CHECKPOINT >/dev/null
+		lsn0=$(q "SELECT pg_current_wal_insert_lsn()")
 		case $c in
 		*k) ms=$(psql_ms on "INSERT INTO $t (k, v) SELECT k, v FROM src") ;;
 		*)  ms=$(psql_ms on "INSERT INTO $t (v) SELECT v FROM src") ;;
 		esac
+		wal=$(q "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$lsn0')")
 		q "DROP TABLE $t" >/dev/null ;;
 	esac
-	echo "$ms"
+	echo "$ms ${wal:-ERR}"
 }
 for r in $(seq "$ROUNDS"); do
 	say "one-statement round $r/$ROUNDS"
 	list=("${CASES[@]}")
 	[ $((r % 2)) -eq 0 ] && list=($(printf '%s\n' "${CASES[@]}" | tac))
 	for c in "${list[@]}"; do
-		ms=$(run_case "$c" "$r")
-		say "  $c: $ms ms"
+		read -r ms wal < <(run_case "$c" "$r")
+		B[$c,wal]=$wal
+		say "  $c: $ms ms, WAL $wal bytes"
 		B[$c]=$(minv "${B[$c]:-0}" "$ms")
 		B[$c,all]="${B[$c,all]:+${B[$c,all]}/}$(fmt "$ms")"
 	done
@@ -462,7 +467,7 @@ q "ALTER SYSTEM RESET wal_writer_delay" >/dev/null && q "SELECT pg_reload_conf()
 rps_row() { # LABEL CASE BYTES BASE_LOG BASE_UNL
 	local ms=${B[$2]} rps mbs
 	rps=$(per_s "$N" "$ms"); mbs=$(mb_s "$3" "$ms")
-	echo "| $1 | $(fmt1 "$ms") (${B[$2,all]}) | $(fmt "$rps") | $mbs | **$(ratio "$rps" "$(per_s "$N" "${B[$4]}")")** | **$(ratio "$rps" "$(per_s "$N" "${B[$5]}")")** |"
+	echo "| $1 | $(fmt1 "$ms") (${B[$2,all]}) | $(fmt "$rps") | $mbs | $(awk -v w="${B[$2,wal]}" 'BEGIN{ if (w ~ /^[0-9.]+$/) printf "%.0f", w/1e6; else print "ERR" }') | **$(ratio "$rps" "$(per_s "$N" "${B[$4]}")")** | **$(ratio "$rps" "$(per_s "$N" "${B[$5]}")")** |"
 }
 {
 	echo "# streamkv topics benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -474,8 +479,8 @@ rps_row() { # LABEL CASE BYTES BASE_LOG BASE_UNL
 	echo
 	echo "Baselines: \`INSERT INTO tbl (v[, k]) SELECT v[, k] FROM src\` into \`(id bigserial PRIMARY KEY, k bytea, v bytea)\`. Goal: ≥ 1,000,000 records/s and ≥ 5× the logged table."
 	echo
-	echo "| statement | ms | records/s | MB/s (payload) | **/ logged INSERT** | **/ UNLOGGED INSERT** |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| statement | ms | records/s | MB/s (payload) | WAL MB (last round) | **/ logged INSERT** | **/ UNLOGGED INSERT** |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
 	rps_row "\`produce_agg('t', v, NULL)\`, 1 partition" agg1 "$BYTES_V" ins_log ins_unl
 	rps_row "\`produce_agg('t', v, NULL)\`, 4 partitions" agg4 "$BYTES_V" ins_log ins_unl
 	rps_row "\`produce_agg('t', v, key)\`, 1 partition" agg1k "$BYTES_VK" ins_logk ins_unlk
@@ -487,8 +492,8 @@ rps_row() { # LABEL CASE BYTES BASE_LOG BASE_UNL
 	echo
 	echo "## 2. One produce() call per record, $(fmt "$N") calls in one statement (synchronous_commit=on)"
 	echo
-	echo "| statement | ms | records/s | MB/s | **/ logged INSERT** | **/ UNLOGGED INSERT** |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| statement | ms | records/s | MB/s | WAL MB (last round) | **/ logged INSERT** | **/ UNLOGGED INSERT** |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
 	rps_row "\`SELECT count(*) FROM src, LATERAL streamkv.produce('t', src.v, NULL, NULL, 0) p\`" each1 "$BYTES_V" ins_log ins_unl
 	rps_row "\`produce_agg\` (row 1, for comparison)" agg1 "$BYTES_V" ins_log ins_unl
 	echo
