@@ -223,6 +223,70 @@ ctx_lock_read(SkCtx *c, const char *key, Size klen, uint32 h)
 	return ctx_lock(c, s, LW_SHARED);
 }
 
+/*
+ * The per-key prologue shared by the single-key functions: the key in
+ * argument argno, the keyspace opened and the key's shard locked --
+ * exclusively for writes (an expired key is removed first), shared for
+ * reads (lazy expiry as in ctx_lock_read).  key_begin returns the live key
+ * or NULL; key_end releases what key_begin took.
+ */
+typedef struct KeyLock
+{
+	SkCtx		c;
+	const char *key;
+	Size		klen;
+	uint32		h;
+	int			shard;
+	SkShard    *sh;
+} KeyLock;
+
+static SkKey *
+key_begin(FunctionCallInfo fcinfo, int argno, bool write, KeyLock *kl)
+{
+	text	   *t = PG_GETARG_TEXT_PP(argno);
+	SkKey	   *k;
+
+	kl->key = VARDATA_ANY(t);
+	kl->klen = VARSIZE_ANY_EXHDR(t);
+	kl->h = sk_hash(kl->key, kl->klen);
+	kl->shard = sk_shard_of(kl->h);
+	ctx_open(&kl->c, write);
+	if (write)
+	{
+		kl->sh = ctx_lock(&kl->c, kl->shard, LW_EXCLUSIVE);
+		return write_lookup(&kl->c, kl->shard, kl->key, kl->klen, kl->h);
+	}
+	kl->sh = ctx_lock_read(&kl->c, kl->key, kl->klen, kl->h);
+	k = sk_lookup(kl->sh, kl->key, kl->klen, kl->h);
+	return key_live(k, kl->c.now) ? k : NULL;
+}
+
+static void
+key_end(KeyLock *kl)
+{
+	LWLockRelease(&kl->sh->lock);
+	ctx_close(&kl->c);
+}
+
+/* WRONGTYPE unless k (when present) has the type; releases on error. */
+static void
+key_check_type(KeyLock *kl, SkKey *k, uint8 type)
+{
+	if (k && k->type != type)
+	{
+		LWLockRelease(&kl->sh->lock);
+		wrongtype();
+	}
+}
+
+/* Logs op on the locked key's shard. */
+static void
+key_log(KeyLock *kl, SkOpKind kind, const char *field, Size flen,
+		const char *val, Size vlen, int64 expire_at)
+{
+	log_op(&kl->c, kl->shard, make_op(kind, kl->key, kl->klen, field, flen, val, vlen, expire_at));
+}
+
 /* ------------------------------------------------------------------------
  * Number parsing and printing, as Redis does it
  * ------------------------------------------------------------------------
@@ -377,23 +441,11 @@ PG_FUNCTION_INFO_V1(sk_type);
 Datum
 sk_type(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
-	const char *t = "none";
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
+	const char *t = !k ? "none" : k->type == SK_TYPE_HASH ? "hash" : "string";
 
-	KEYARG(0, key, klen);
-	ctx_open(&c, false);
-	h = sk_hash(key, klen);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = sk_lookup(sh, key, klen, h);
-	if (key_live(k, c.now))
-		t = k->type == SK_TYPE_HASH ? "hash" : "string";
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 	PG_RETURN_TEXT_P(cstring_to_text(t));
 }
 
@@ -1245,39 +1297,22 @@ sk_mset(PG_FUNCTION_ARGS)
 static Datum
 append_common(FunctionCallInfo fcinfo)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
 	bytea	   *v = PG_GETARG_BYTEA_PP(1);
-	uint32		h;
-	int			s;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, true, &kl);
 	int64		newlen;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	s = sk_shard_of(h);
-	ctx_open(&c, true);
-	sh = ctx_lock(&c, s, LW_EXCLUSIVE);
-	k = write_lookup(&c, s, key, klen, h);
-	if (k && k->type != SK_TYPE_STRING)
-	{
-		LWLockRelease(&sh->lock);
-		wrongtype();
-	}
+	key_check_type(&kl, k, SK_TYPE_STRING);
 	newlen = (k ? k->vallen : 0) + VARSIZE_ANY_EXHDR(v);
 	if (newlen > 512 * 1024 * 1024)
 	{
-		LWLockRelease(&sh->lock);
+		LWLockRelease(&kl.sh->lock);
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("string exceeds maximum allowed size (proto-max-bulk-len)")));
 	}
-	log_op(&c, s, make_op(SK_OP_APPEND, key, klen, NULL, 0,
-						  VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 0));
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_log(&kl, SK_OP_APPEND, NULL, 0, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 0);
+	key_end(&kl);
 	PG_RETURN_INT64(newlen);
 }
 
@@ -1299,30 +1334,13 @@ PG_FUNCTION_INFO_V1(sk_strlen);
 Datum
 sk_strlen(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
-	int64		len = 0;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
+	int64		len;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	ctx_open(&c, false);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = sk_lookup(sh, key, klen, h);
-	if (key_live(k, c.now))
-	{
-		if (k->type != SK_TYPE_STRING)
-		{
-			LWLockRelease(&sh->lock);
-			wrongtype();
-		}
-		len = k->vallen;
-	}
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_check_type(&kl, k, SK_TYPE_STRING);
+	len = k ? k->vallen : 0;
+	key_end(&kl);
 	PG_RETURN_INT64(len);
 }
 
@@ -1543,82 +1561,39 @@ PG_FUNCTION_INFO_V1(sk_hsetnx);
 Datum
 sk_hsetnx(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
 	text	   *f = PG_GETARG_TEXT_PP(1);
 	text	   *v = PG_GETARG_TEXT_PP(2);
-	uint32		h;
-	int			s;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, true, &kl);
 	bool		set = false;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	s = sk_shard_of(h);
-	ctx_open(&c, true);
-	sh = ctx_lock(&c, s, LW_EXCLUSIVE);
-	k = write_lookup(&c, s, key, klen, h);
-	if (k && k->type != SK_TYPE_HASH)
-	{
-		LWLockRelease(&sh->lock);
-		wrongtype();
-	}
+	key_check_type(&kl, k, SK_TYPE_HASH);
 	if (!k || !sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f)))
 	{
-		log_op(&c, s, make_op(SK_OP_HSET, key, klen, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f),
-							  VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 0));
+		key_log(&kl, SK_OP_HSET, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f),
+				VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 0);
 		set = true;
 	}
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 	PG_RETURN_BOOL(set);
 }
 
-/* Looks up a live hash for reading; NULL when missing; WRONGTYPE otherwise. */
-static SkKey *
-read_hash(SkCtx *c, SkShard *sh, const char *key, Size klen, uint32 h)
-{
-	SkKey	   *k = sk_lookup(sh, key, klen, h);
-
-	if (!key_live(k, c->now))
-		return NULL;
-	if (k->type != SK_TYPE_HASH)
-	{
-		LWLockRelease(&sh->lock);
-		wrongtype();
-	}
-	return k;
-}
 
 PG_FUNCTION_INFO_V1(sk_hget);
 Datum
 sk_hget(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
 	text	   *f = PG_GETARG_TEXT_PP(1);
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
+	SkField    *fl;
 	text	   *result = NULL;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	ctx_open(&c, false);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = read_hash(&c, sh, key, klen, h);
-	if (k)
-	{
-		SkField    *fl = sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f));
-
-		if (fl)
-			result = cstring_to_text_with_len(SkFieldValue(fl), fl->vlen);
-	}
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_check_type(&kl, k, SK_TYPE_HASH);
+	fl = k ? sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f)) : NULL;
+	if (fl)
+		result = cstring_to_text_with_len(SkFieldValue(fl), fl->vlen);
+	key_end(&kl);
 	if (!result)
 		PG_RETURN_NULL();
 	pg_verifymbstr(VARDATA_ANY(result), VARSIZE_ANY_EXHDR(result), false);
@@ -1629,25 +1604,17 @@ PG_FUNCTION_INFO_V1(sk_hmget);
 Datum
 sk_hmget(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
 	Datum	   *fields;
 	int			n = text_array_arg(PG_GETARG_ARRAYTYPE_P(1), &fields, "fields");
 	Datum	   *out = palloc(sizeof(Datum) * Max(n, 1));
 	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
 	int			dims[1],
 				lbs[1] = {1};
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
 	int			i;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	ctx_open(&c, false);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = read_hash(&c, sh, key, klen, h);
+	key_check_type(&kl, k, SK_TYPE_HASH);
 	for (i = 0; i < n; i++)
 	{
 		text	   *f = DatumGetTextPP(fields[i]);
@@ -1657,8 +1624,7 @@ sk_hmget(PG_FUNCTION_ARGS)
 		if (fl)
 			out[i] = PointerGetDatum(cstring_to_text_with_len(SkFieldValue(fl), fl->vlen));
 	}
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 	for (i = 0; i < n; i++)
 		if (!nulls[i])
 			pg_verifymbstr(VARDATA_ANY(DatumGetPointer(out[i])), VARSIZE_ANY_EXHDR(DatumGetPointer(out[i])), false);
@@ -1672,43 +1638,26 @@ PG_FUNCTION_INFO_V1(sk_hdel);
 Datum
 sk_hdel(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
 	Datum	   *fields;
 	int			n = text_array_arg(PG_GETARG_ARRAYTYPE_P(1), &fields, "fields");
-	uint32		h;
-	int			s;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, true, &kl);
 	int64		removed = 0;
 	int			i;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	s = sk_shard_of(h);
-	ctx_open(&c, true);
-	sh = ctx_lock(&c, s, LW_EXCLUSIVE);
-	k = write_lookup(&c, s, key, klen, h);
-	if (k && k->type != SK_TYPE_HASH)
-	{
-		LWLockRelease(&sh->lock);
-		wrongtype();
-	}
+	key_check_type(&kl, k, SK_TYPE_HASH);
 	for (i = 0; i < n && k; i++)
 	{
 		text	   *f = DatumGetTextPP(fields[i]);
 
-		k = sk_lookup(sh, key, klen, h);
+		k = sk_lookup(kl.sh, kl.key, kl.klen, kl.h);
 		if (k && sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f)))
 		{
-			log_op(&c, s, make_op(SK_OP_HDEL, key, klen, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f),
-								  NULL, 0, 0));
+			key_log(&kl, SK_OP_HDEL, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f), NULL, 0, 0);
 			removed++;
 		}
 	}
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 	PG_RETURN_INT64(removed);
 }
 
@@ -1730,23 +1679,15 @@ collect_field(SkField *f, void *arg)
 static void
 collect_hash(FunctionCallInfo fcinfo, FieldCollect *fc)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
-	uint32		h;
-	SkShard    *sh;
+	KeyLock		kl;
 	SkKey	   *k;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
 	memset(fc, 0, sizeof(*fc));
-	ctx_open(&c, false);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = read_hash(&c, sh, key, klen, h);
+	k = key_begin(fcinfo, 0, false, &kl);
+	key_check_type(&kl, k, SK_TYPE_HASH);
 	if (k)
 		sk_hash_scan(k, collect_field, fc);
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 }
 
 PG_FUNCTION_INFO_V1(sk_hgetall);
@@ -1801,23 +1742,14 @@ PG_FUNCTION_INFO_V1(sk_hlen);
 Datum
 sk_hlen(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
 	int64		n = 0;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	ctx_open(&c, false);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = read_hash(&c, sh, key, klen, h);
+	key_check_type(&kl, k, SK_TYPE_HASH);
 	if (k)
 		n = ((SkTable *) dsa_get_address(sk_area(), k->fields))->nitems;
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 	PG_RETURN_INT64(n);
 }
 
@@ -1825,24 +1757,14 @@ PG_FUNCTION_INFO_V1(sk_hexists);
 Datum
 sk_hexists(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
 	text	   *f = PG_GETARG_TEXT_PP(1);
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
-	bool		found = false;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
+	bool		found;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	ctx_open(&c, false);
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = read_hash(&c, sh, key, klen, h);
-	if (k)
-		found = sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f)) != NULL;
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_check_type(&kl, k, SK_TYPE_HASH);
+	found = k && sk_hlookup(k, VARDATA_ANY(f), VARSIZE_ANY_EXHDR(f)) != NULL;
+	key_end(&kl);
 	PG_RETURN_BOOL(found);
 }
 
@@ -2067,24 +1989,12 @@ sk_pexpireat(PG_FUNCTION_ARGS)
 static int64
 get_expire(FunctionCallInfo fcinfo, int64 *now)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
-	uint32		h;
-	SkShard    *sh;
-	SkKey	   *k;
-	int64		r = -2;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
+	int64		r = !k ? -2 : k->expire_at == 0 ? -1 : k->expire_at;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	ctx_open(&c, false);
-	*now = c.now;
-	sh = ctx_lock_read(&c, key, klen, h);
-	k = sk_lookup(sh, key, klen, h);
-	if (key_live(k, c.now))
-		r = k->expire_at == 0 ? -1 : k->expire_at;
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	*now = kl.c.now;
+	key_end(&kl);
 	return r;
 }
 
@@ -2137,28 +2047,16 @@ PG_FUNCTION_INFO_V1(sk_persist);
 Datum
 sk_persist(PG_FUNCTION_ARGS)
 {
-	SkCtx		c;
-	const char *key;
-	Size		klen;
-	uint32		h;
-	int			s;
-	SkShard    *sh;
-	SkKey	   *k;
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, true, &kl);
 	bool		result = false;
 
-	KEYARG(0, key, klen);
-	h = sk_hash(key, klen);
-	s = sk_shard_of(h);
-	ctx_open(&c, true);
-	sh = ctx_lock(&c, s, LW_EXCLUSIVE);
-	k = write_lookup(&c, s, key, klen, h);
 	if (k && k->expire_at != 0)
 	{
-		log_op(&c, s, make_op(SK_OP_EXPIRE, key, klen, NULL, 0, NULL, 0, 0));
+		key_log(&kl, SK_OP_EXPIRE, NULL, 0, NULL, 0, 0);
 		result = true;
 	}
-	LWLockRelease(&sh->lock);
-	ctx_close(&c);
+	key_end(&kl);
 	PG_RETURN_BOOL(result);
 }
 
