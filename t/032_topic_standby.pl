@@ -88,6 +88,23 @@ $bg->quit;
 is($standby->safe_psql('postgres', qq{SELECT count(*) FROM streamkv.fetch('t', 1, $hwm + 1, 10, 1000, 200)}), '0',
 	'a wait that ends returns no records');
 
+# retention decided on the primary is replayed: same log start, same records
+$primary->safe_psql('postgres', q{SELECT streamkv.create_topic('ret', 2, retention_bytes => 20000);
+	SELECT streamkv.produce_agg('ret', convert_to(repeat('r', 200) || i, 'UTF8'), convert_to((i % 7)::text, 'UTF8'))
+	  FROM generate_series(1, 3000) i});
+ok($primary->poll_query_until('postgres', q{SELECT bool_and(log_start_offset > 0 AND bytes < 20000 + 8192) FROM streamkv.partitions('ret')}),
+	'retention ran on the primary');
+$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
+my $q = q{SELECT string_agg(concat_ws(':', partition, log_start_offset, high_watermark, log_end_offset, records, bytes), ' ' ORDER BY partition) FROM streamkv.partitions('ret')};
+is($standby->safe_psql('postgres', $q), $primary->safe_psql('postgres', $q), 'the standby has the same log start, watermarks, records and bytes');
+is_deeply(dump_topic($standby, 'ret'), dump_topic($primary, 'ret'), 'the standby returns the same records after retention');
+my $ls = $standby->safe_psql('postgres', q{SELECT log_start_offset FROM streamkv.partitions('ret') WHERE partition = 0});
+($ret, $out, $err) = $standby->psql('postgres', "SELECT * FROM streamkv.fetch('ret', 0, " . ($ls - 1) . ')');
+like($err, qr/out of range.*log start offset is $ls/s, 'fetch below the log start fails on the standby');
+# a standby that loads the topic only now (after a restart) agrees as well
+$standby->restart;
+is($standby->safe_psql('postgres', $q), $primary->safe_psql('postgres', $q), 'after a standby restart, the same log start and counts');
+
 # promotion: offsets continue at the log end, nothing reused
 $primary->safe_psql('postgres', q{SELECT streamkv.produce_agg('t', '\x00'::bytea, NULL) FROM generate_series(1, 100)});
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
