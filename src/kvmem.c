@@ -758,6 +758,10 @@ sk_db_get(Relation rel)
 		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
 			if (!OidIsValid(sk_shared->dbs[i].dbid))
 				db = &sk_shared->dbs[i];
+		/* the slot of a store that was dropped (DROP DATABASE, DROP EXTENSION) */
+		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
+			if (!sk_store_exists(sk_shared->dbs[i].rnode))
+				db = &sk_shared->dbs[i];
 		if (!db)
 		{
 			LWLockRelease(&sk_shared->slots_lock);

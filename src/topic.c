@@ -66,7 +66,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/relfilenodemap.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -471,16 +470,10 @@ topic_slot(Relation rel)
 		for (i = 0; i < SK_MAX_TOPICS && !t; i++)
 			if (!OidIsValid(sk_tshared->slots[i].dbid))
 				t = &sk_tshared->slots[i];
-		/* a slot of a store of this database that was dropped */
+		/* the slot of a store that was dropped (drop_topic, DROP DATABASE) */
 		for (i = 0; i < SK_MAX_TOPICS && !t; i++)
-		{
-			SkTopicSlot *c = &sk_tshared->slots[i];
-
-			if (c->dbid == MyDatabaseId &&
-				!OidIsValid(RelidByRelfilenode(c->rnode.spcNode == MyDatabaseTableSpace ? 0 : c->rnode.spcNode,
-											   c->rnode.relNode)))
-				t = c;
-		}
+			if (!sk_store_exists(sk_tshared->slots[i].rnode))
+				t = &sk_tshared->slots[i];
 		if (!t)
 		{
 			LWLockRelease(&sk_tshared->lock);
