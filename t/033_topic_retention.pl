@@ -130,9 +130,9 @@ my $ls = topic_parts($node, 'rb')->{0}{log_start};
 $node->safe_psql('postgres', q{SELECT streamkv.produce_agg('rb', convert_to('y' || i || repeat('b', 150), 'UTF8'), NULL) FROM generate_series(1, 2000) i});
 $node->safe_psql('postgres', q{SELECT pg_sleep(2)});
 my $ls2 = topic_parts($node, 'rb')->{0}{log_start};
-ok($ls2 > $ls, "retention still runs after a loaded topic was dropped (log start $ls -> $ls2) [TOPIC_BUGS.md 1]");
+ok($ls2 > $ls, "retention still runs after a loaded topic was dropped (log start $ls -> $ls2)");
 my @worker_errors = grep { /could not read block/ } split /\n/, slurp_file($node->logfile);
-is(scalar(@worker_errors), 0, 'the maintenance worker did not trip over the dropped topic [TOPIC_BUGS.md 1]')
+is(scalar(@worker_errors), 0, 'the maintenance worker did not trip over the dropped topic')
   or diag $worker_errors[0];
 
 # topics of a dropped database must not hold shared-memory slots forever
@@ -146,9 +146,9 @@ $node->safe_psql('postgres', 'DROP DATABASE x1');
 my ($ret, $out, $err) = $node->psql('x2', q{CREATE EXTENSION streamkv;
 	SELECT count(*) FROM generate_series(1, 30) i, LATERAL (SELECT streamkv.create_topic('u' || i)) c,
 	       LATERAL streamkv.partitions('u' || i) p});
-is($out, '30', 'after a database with 40 loaded topics is dropped, another database can use 30 topics [TOPIC_BUGS.md 3]')
+is($out, '30', 'after a database with 40 loaded topics is dropped, another database can use 30 topics')
   or diag $err;
 
-# immediate: with TOPIC_BUGS.md 2 a fast shutdown can hang
+# immediate stop: this node is thrown away
 $node->stop('immediate');
 done_testing();
