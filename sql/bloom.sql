@@ -30,7 +30,8 @@ SELECT f::text::bloom::text = f::text AS text_round_trip FROM f;
 SELECT 'bloom(v1,capacity=10,error_rate=0.1,bits=64,hashes=4,items=1):AEBAAEAAAEA='::bloom @> 'x';
 -- binary I/O round trip
 SELECT substr(bloom_send(bloom_add(bloom_new(10, 0.1), 'x')), 1, 37) AS send_header;
-\set binfile '/tmp/streamkv_regress_bloom_' :PORT '.bin'
+-- a file in the server's data directory: private to this cluster
+SELECT current_setting('data_directory') || '/streamkv_regress_bloom.bin' AS binfile \gset
 COPY f TO :'binfile' WITH (FORMAT binary);
 CREATE TEMP TABLE g (f bloom);
 COPY g FROM :'binfile' WITH (FORMAT binary);
