@@ -76,7 +76,7 @@
 
 /* Kafka's batch.size: a sticky partition changes after this many bytes */
 #define SK_STICKY_BATCH_BYTES	16384
-#define SK_DURABLE_RING			32
+#define SK_DURABLE_RING			16
 #define SK_MAX_TOPICS			64
 #define SK_RATE_WINDOW_MS		5000	/* window of the produce rate */
 
