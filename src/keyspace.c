@@ -862,9 +862,6 @@ sk_flushdb(PG_FUNCTION_ARGS)
  * Strings
  * ------------------------------------------------------------------------
  */
-#define SET_OK			0
-#define SET_NOTDONE		1
-
 /*
  * The SET command.  Returns the old value (palloc'd) through *old when
  * get_old, and whether the write happened.
@@ -1213,17 +1210,7 @@ sk_mget(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_md_array(out, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* Locks the shards of a set of keys in ascending order (MSET's atomicity). */
-static void
-lock_shards_of(SkCtx *c, const bool *shards)
-{
-	int			s;
-
-	for (s = 0; s < SK_NSHARDS; s++)
-		if (shards[s])
-			ctx_lock(c, s, LW_EXCLUSIVE);
-}
-
+/* Releases the shard locks mset took (in ascending order, for atomicity). */
 static void
 unlock_shards_of(SkCtx *c, const bool *shards)
 {
@@ -1289,7 +1276,6 @@ sk_mset(PG_FUNCTION_ARGS)
 							  VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), 0));
 	}
 	unlock_shards_of(&c, shards);
-	(void) lock_shards_of;
 	ctx_close(&c);
 	PG_RETURN_TEXT_P(cstring_to_text("OK"));
 }

@@ -1585,16 +1585,13 @@ sk_offsets_for_times(PG_FUNCTION_ARGS)
 		for (e = ix ? ix->start : 0; ix && e < ix->count && nulls[1]; e++)
 		{
 			SkPageIdx  *pe = &ix->e[e];
-			StringInfoData acc;
 			BlockNumber blk = pe->blk;
 			Buffer		buf;
 			Page		page;
 			OffsetNumber off;
-			bool		in_rec = false;
 
 			if (pe->max_ts < target || pe->first_offset >= hwm)
 				continue;
-			initStringInfo(&acc);
 			buf = ReadBuffer(rel, blk);
 			LockBuffer(buf, BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
@@ -1618,9 +1615,7 @@ sk_offsets_for_times(PG_FUNCTION_ARGS)
 					break;
 				}
 			}
-			(void) in_rec;
 			UnlockReleaseBuffer(buf);
-			pfree(acc.data);
 		}
 		part_unlock(p);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
