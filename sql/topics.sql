@@ -29,9 +29,21 @@ SELECT pg_temp.err($$SELECT streamkv.create_topic('')$$);
 SELECT pg_temp.err($$SELECT streamkv.create_topic('has space')$$);
 SELECT pg_temp.err($$SELECT streamkv.create_topic('semi;colon')$$);
 SELECT pg_temp.err($$SELECT streamkv.create_topic('ünïcode')$$);
-SELECT pg_temp.err($$SELECT streamkv.create_topic(repeat('x', 58))$$);
+SELECT pg_temp.err($$SELECT streamkv.create_topic(repeat('x', 250))$$);
 SELECT pg_temp.err($$SELECT streamkv.create_topic(repeat('x', 57))$$);
 SELECT streamkv.drop_topic(repeat('x', 57));
+-- names up to Kafka's 249 characters; long ones share a relation-name prefix
+SELECT pg_temp.err($$SELECT streamkv.create_topic(repeat('y', 249))$$);
+SELECT pg_temp.err($$SELECT streamkv.create_topic(repeat('y', 248) || 'z')$$);
+SELECT pg_temp.err($$SELECT streamkv.create_topic(repeat('y', 249))$$);
+SELECT "offset" FROM streamkv.produce(repeat('y', 249), 'long name'::text);
+SELECT "offset" FROM streamkv.produce(repeat('y', 248) || 'z', 'other long name'::text);
+SELECT convert_from(value, 'UTF8') FROM streamkv.fetch(repeat('y', 249), 0, 0);
+SELECT convert_from(value, 'UTF8') FROM streamkv.fetch(repeat('y', 248) || 'z', 0, 0);
+SELECT length(name), right(name, 1) FROM streamkv.topics() WHERE name LIKE 'yyy%' ORDER BY 2;
+SELECT pg_temp.err($$SELECT * FROM streamkv.fetch(repeat('y', 247) || 'zz', 0, 0)$$);
+SELECT streamkv.drop_topic(repeat('y', 249));
+SELECT streamkv.drop_topic(repeat('y', 248) || 'z');
 -- invalid partitions, retention, sizes, timestamp type
 SELECT pg_temp.err($$SELECT streamkv.create_topic('bad', 0)$$);
 SELECT pg_temp.err($$SELECT streamkv.create_topic('bad', -1)$$);

@@ -50,6 +50,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -202,11 +203,11 @@ check_topic_name(const char *name)
 	size_t		len = strlen(name);
 	const char *p;
 
-	if (len == 0 || len > NAMEDATALEN - 1 - 6 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	if (len == 0 || len > SK_TOPIC_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid topic name \"%s\"", name),
-				 errdetail("A topic name has 1 to %d characters.", NAMEDATALEN - 1 - 6)));
+				 errdetail("A topic name has 1 to %d characters, as in Kafka.", SK_TOPIC_NAME_MAX)));
 	for (p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			  (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
@@ -216,10 +217,23 @@ check_topic_name(const char *name)
 					 errdetail("Topic names use ASCII letters, digits, '.', '_' and '-', as in Kafka.")));
 }
 
+/*
+ * The store's relation name: "topic_<name>", or for names too long for a
+ * relation name, "topic_<first 40 characters>_<hash of the name>".  The
+ * metapage keeps the full name, and open_topic() checks it.
+ */
+#define SK_TOPIC_RELNAME_DIRECT	(NAMEDATALEN - 1 - 6)
+
 static void
 store_relname(const char *topic, char *out)
 {
-	snprintf(out, NAMEDATALEN, "topic_%s", topic);
+	size_t		len = strlen(topic);
+
+	if (len <= SK_TOPIC_RELNAME_DIRECT)
+		snprintf(out, NAMEDATALEN, "topic_%s", topic);
+	else
+		snprintf(out, NAMEDATALEN, "topic_%.40s_%08x", topic,
+				 hash_bytes((const unsigned char *) topic, (int) len));
 }
 
 static Oid
@@ -253,6 +267,24 @@ read_conf(Relation rel, SkTopicConf *conf)
 				 errmsg("streamkv store \"%s\" is not a topic", RelationGetRelationName(rel))));
 	*conf = meta->topic;
 	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Opens the store of topic name (ERROR 42704 if there is none) and reads its
+ * configuration, checking the full name (long names share hashed relation
+ * names).
+ */
+static Relation
+open_topic(const char *name, LOCKMODE lockmode, SkTopicConf *conf)
+{
+	Relation	rel = index_open(topic_relid(name, false), lockmode);
+
+	read_conf(rel, conf);
+	if (strcmp(conf->name, name) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("topic \"%s\" does not exist", name)));
+	return rel;
 }
 
 static void
@@ -663,10 +695,26 @@ sk_create_topic(PG_FUNCTION_ARGS)
 	conf.max_message_bytes = PG_GETARG_INT32(4);
 	conf.timestamp_type = parse_ts_type(text_to_cstring(PG_GETARG_TEXT_PP(5)));
 	check_conf_values(conf.partitions, conf.retention_ms, conf.retention_bytes, conf.max_message_bytes);
-	if (OidIsValid(topic_relid(name, true)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("topic \"%s\" already exists", name)));
+	{
+		Oid			existing = topic_relid(name, true);
+
+		if (OidIsValid(existing))
+		{
+			Relation	erel = index_open(existing, AccessShareLock);
+			SkTopicConf econf;
+
+			read_conf(erel, &econf);
+			index_close(erel, AccessShareLock);
+			if (strcmp(econf.name, name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("topic \"%s\" already exists", name)));
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("topic \"%s\" collides with topic \"%s\"", name, econf.name),
+					 errdetail("Long topic names are stored under their first 40 characters and a hash of the name.")));
+		}
+	}
 	store_relname(name, relname);
 	sk_store_create(relname, SK_STORE_TOPIC, &conf);
 	PG_RETURN_VOID();
@@ -687,8 +735,7 @@ sk_alter_topic(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("topic name must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	rel = index_open(topic_relid(name, false), ShareUpdateExclusiveLock);
-	read_conf(rel, &conf);
+	rel = open_topic(name, ShareUpdateExclusiveLock, &conf);
 	if (!PG_ARGISNULL(1))
 	{
 		int32		np = PG_GETARG_INT32(1);
@@ -726,9 +773,16 @@ sk_drop_topic(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
+	Relation	rel;
+	SkTopicConf conf;
+	Oid			relid;
+
 	sk_check_preloaded();
 	sk_check_writable();
-	sk_store_drop(topic_relid(name, false));
+	rel = open_topic(name, AccessShareLock, &conf);
+	relid = RelationGetRelid(rel);
+	index_close(rel, NoLock);
+	sk_store_drop(relid);
 	PG_RETURN_VOID();
 }
 
@@ -805,8 +859,7 @@ sk_partitions(PG_FUNCTION_ARGS)
 	int			i;
 
 	sk_check_preloaded();
-	rel = index_open(topic_relid(name, false), AccessShareLock);
-	read_conf(rel, &conf);
+	rel = open_topic(name, AccessShareLock, &conf);
 	t = topic_slot(rel);
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < conf.partitions; i++)
@@ -1066,8 +1119,7 @@ sk_produce(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	rel = index_open(topic_relid(name, false), RowExclusiveLock);
-	read_conf(rel, &conf);
+	rel = open_topic(name, RowExclusiveLock, &conf);
 	if (conf.timestamp_type == SK_TS_LOG_APPEND || PG_ARGISNULL(5))
 		ts = sk_now_ms();
 	else
@@ -1159,9 +1211,8 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 		name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 		st = MemoryContextAllocZero(aggcxt, sizeof(SkAggState));
 		st->cxt = aggcxt;
-		st->relid = topic_relid(name, false);
-		st->rel = index_open(st->relid, RowExclusiveLock);
-		read_conf(st->rel, &st->conf);
+		st->rel = open_topic(name, RowExclusiveLock, &st->conf);
+		st->relid = RelationGetRelid(st->rel);
 		st->slot = topic_slot(st->rel);
 	}
 	else if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), st->conf.name) != 0)
@@ -1459,8 +1510,7 @@ sk_fetch(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_records and max_bytes must be positive and wait_ms not negative")));
-	rel = index_open(topic_relid(name, false), AccessShareLock);
-	read_conf(rel, &conf);
+	rel = open_topic(name, AccessShareLock, &conf);
 	if (partition < 0 || partition >= conf.partitions)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1563,8 +1613,7 @@ sk_offsets_for_times(PG_FUNCTION_ARGS)
 	int			i;
 
 	sk_check_preloaded();
-	rel = index_open(topic_relid(name, false), AccessShareLock);
-	read_conf(rel, &conf);
+	rel = open_topic(name, AccessShareLock, &conf);
 	t = topic_slot(rel);
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < conf.partitions; i++)
