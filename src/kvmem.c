@@ -679,12 +679,13 @@ sk_load_op(const SkOpHeader *op, void *arg)
 		ls->maxseq = op->seq;
 }
 
-static void
+static bool
 sk_load_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
 {
 	SkLoadState *ls = (SkLoadState *) arg;
 
 	ls->nops += sk_for_each_op(data, len, sk_load_op, arg);
+	return true;
 }
 
 /*
@@ -713,7 +714,7 @@ sk_db_load(SkDb *db, Relation rel)
 			ls.sh = &db->shards[i];
 			ls.maxseq = meta.chains[i].seq_base;
 			ls.nops = 0;
-			sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_seq, &ls);
+			sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_seq, &ls, false);
 			db->shards[i].chain_ops = ls.nops;
 			db->shards[i].applied_seq = ls.maxseq;
 		}

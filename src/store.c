@@ -869,24 +869,28 @@ sk_for_each_op(const char *data, Size len, sk_op_callback cb, void *arg)
 }
 
 /*
- * Walks a chain from head to tail, calling cb for each complete operation
- * (reassembled from its fragments into an aligned buffer).  An incomplete
- * operation (a crash between the records of a large one) is skipped.
- * Returns the number of operations found.  Caller must prevent concurrent
- * changes of the chain (shard lock, or redo blocked on it).
+ * Walks a chain from head to tail (or to its end when tail is invalid),
+ * calling cb for each complete fragment sequence, reassembled into a
+ * MAXALIGN'd buffer -- or, with in_place, handed straight from the page when
+ * it is one item (then not aligned: the callback must copy what it reads).
+ * cb returns false to stop.  An incomplete sequence (a crash between the
+ * records of a large one) is skipped.  Returns the number of sequences
+ * visited.  Caller must prevent concurrent changes of the chain (its lock,
+ * or redo blocked on it).
  */
 uint64
 sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
-			  sk_seq_callback cb, void *arg)
+			  sk_seq_callback cb, void *arg, bool in_place)
 {
 	BlockNumber blk = head;
 	StringInfoData acc;
 	bool		in_op = false;
 	uint64		nseq = 0;
 	BlockNumber start_blk = InvalidBlockNumber;
+	bool		stop = false;
 
 	initStringInfo(&acc);
-	while (BlockNumberIsValid(blk))
+	while (BlockNumberIsValid(blk) && !stop)
 	{
 		Buffer		buf = ReadBuffer(rel, blk);
 		Page		page;
@@ -903,7 +907,7 @@ sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
 					 errmsg("streamkv store \"%s\": block %u is not a chain page",
 							RelationGetRelationName(rel), blk)));
 		maxoff = PageGetMaxOffsetNumber(page);
-		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		for (off = FirstOffsetNumber; off <= maxoff && !stop; off++)
 		{
 			ItemId		iid = PageGetItemId(page, off);
 			char	   *item = PageGetItem(page, iid);
@@ -911,6 +915,14 @@ sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
 			SkFragHeader fh;
 
 			memcpy(&fh, item, sizeof(fh));
+			if (in_place && (fh.flags & SK_FRAG_FIRST) && (fh.flags & SK_FRAG_LAST))
+			{
+				/* a whole sequence in one item: no copy (not MAXALIGN'd) */
+				stop = !cb(item + sizeof(SkFragHeader), len - sizeof(SkFragHeader), blk, arg);
+				nseq++;
+				in_op = false;
+				continue;
+			}
 			if (fh.flags & SK_FRAG_FIRST)
 			{
 				resetStringInfo(&acc);
@@ -922,7 +934,7 @@ sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
 			appendBinaryStringInfo(&acc, item + sizeof(SkFragHeader), len - sizeof(SkFragHeader));
 			if (fh.flags & SK_FRAG_LAST)
 			{
-				cb(acc.data, acc.len, start_blk, arg);
+				stop = !cb(acc.data, acc.len, start_blk, arg);
 				nseq++;
 				in_op = false;
 			}

@@ -251,9 +251,9 @@ extern XLogRecPtr sk_chain_append_ops(Relation rel, SkChainPos *pos,
 typedef void (*sk_op_callback) (const SkOpHeader *op, void *arg);
 extern uint64 sk_for_each_op(const char *data, Size len, sk_op_callback cb, void *arg);
 /* Callback for each complete fragment sequence (an op, or a blob of ops). */
-typedef void (*sk_seq_callback) (const char *data, Size len, BlockNumber start_blk, void *arg);
+typedef bool (*sk_seq_callback) (const char *data, Size len, BlockNumber start_blk, void *arg);
 extern uint64 sk_chain_walk(Relation rel, BlockNumber head, BlockNumber tail,
-							sk_seq_callback cb, void *arg);
+							sk_seq_callback cb, void *arg, bool in_place);
 
 extern XLogRecPtr sk_chain_switch(Relation rel, uint16 chain, SkChainPos *newpos,
 								  uint64 seq_base, uint64 live_ops);

@@ -409,16 +409,18 @@ typedef struct LoadArg
 	SkPartition *p;
 } LoadArg;
 
-static void
+static bool
 load_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 {
 	LoadArg    *la = (LoadArg *) arg;
 	SkRecHeader h;
 
-	if (len < sizeof(SkRecHeader))
-		return;
-	memcpy(&h, data, sizeof(h));
-	part_note_record(la->p, &h, len, start_blk);
+	if (len >= sizeof(SkRecHeader))
+	{
+		memcpy(&h, data, sizeof(h));
+		part_note_record(la->p, &h, len, start_blk);
+	}
+	return true;
 }
 
 static void
@@ -454,7 +456,7 @@ topic_load(SkTopicSlot *t, Relation rel)
 			p->next_offset = p->log_start;
 			la.p = p;
 			if (BlockNumberIsValid(meta->chains[i].head))
-				sk_chain_walk(rel, meta->chains[i].head, meta->chains[i].tail, load_rec, &la);
+				sk_chain_walk(rel, meta->chains[i].head, meta->chains[i].tail, load_rec, &la, true);
 			p->durable_offset = p->next_offset;	/* loaded from pages: durable */
 		}
 	}
@@ -1311,7 +1313,6 @@ typedef struct FetchState
 	int64		max_bytes;
 	int			nrecs;
 	int64		nbytes;
-	bool		done;
 } FetchState;
 
 static Datum
@@ -1368,7 +1369,7 @@ bytes_datum(const char *p, int32 len)
 	return PointerGetDatum(b);
 }
 
-static void
+static bool
 fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 {
 	FetchState *fs = (FetchState *) arg;
@@ -1377,17 +1378,14 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	Datum		values[7];
 	bool		nulls[7] = {0};
 
-	if (fs->done || len < sizeof(SkRecHeader))
-		return;
+	if (len < sizeof(SkRecHeader))
+		return true;
 	memcpy(&h, data, sizeof(h));
 	if (h.offset < fs->from)
-		return;
+		return true;
 	if (h.offset >= fs->until || fs->nrecs >= fs->max_records ||
 		(fs->nrecs > 0 && fs->nbytes + (int64) len > fs->max_bytes))
-	{
-		fs->done = true;
-		return;
-	}
+		return false;
 	p = data + sizeof(h);
 	values[0] = fs->topic_datum;
 	values[1] = Int32GetDatum(fs->partition);
@@ -1414,62 +1412,9 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	tuplestore_putvalues(fs->rsinfo->setResult, fs->rsinfo->setDesc, values, nulls);
 	fs->nrecs++;
 	fs->nbytes += len;
+	return true;
 }
 
-/* Walks the chain from blk until the fetch is satisfied. */
-static void
-fetch_pages(Relation rel, BlockNumber blk, FetchState *fs)
-{
-	StringInfoData acc;
-	bool		in_rec = false;
-	BlockNumber start = InvalidBlockNumber;
-
-	initStringInfo(&acc);
-	while (BlockNumberIsValid(blk) && !fs->done)
-	{
-		Buffer		buf = ReadBuffer(rel, blk);
-		Page		page;
-		OffsetNumber off,
-					maxoff;
-
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		maxoff = PageGetMaxOffsetNumber(page);
-		for (off = FirstOffsetNumber; off <= maxoff && !fs->done; off++)
-		{
-			ItemId		iid = PageGetItemId(page, off);
-			char	   *item = PageGetItem(page, iid);
-			Size		len = ItemIdGetLength(iid);
-			SkFragHeader fh;
-
-			memcpy(&fh, item, sizeof(fh));
-			if ((fh.flags & (SK_FRAG_FIRST | SK_FRAG_LAST)) == (SK_FRAG_FIRST | SK_FRAG_LAST))
-			{
-				/* the common case: a whole record in one item, read in place */
-				fetch_rec(item + sizeof(fh), len - sizeof(fh), blk, fs);
-				in_rec = false;
-				continue;
-			}
-			if (fh.flags & SK_FRAG_FIRST)
-			{
-				resetStringInfo(&acc);
-				in_rec = true;
-				start = blk;
-			}
-			if (!in_rec)
-				continue;
-			appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
-			if (fh.flags & SK_FRAG_LAST)
-			{
-				fetch_rec(acc.data, acc.len, start, fs);
-				in_rec = false;
-			}
-		}
-		blk = SkPageGetOpaque(page)->next;
-		UnlockReleaseBuffer(buf);
-	}
-	pfree(acc.data);
-}
 
 static void
 out_of_range(const char *topic, int partition, int64 offset, int64 log_start, int64 hwm)
@@ -1594,7 +1539,7 @@ sk_fetch(PG_FUNCTION_ARGS)
 	blk = offset < hwm ? start_block(p, offset) : InvalidBlockNumber;
 	/* an error releases the LWLocks at abort */
 	if (BlockNumberIsValid(blk))
-		fetch_pages(rel, blk, &fs);
+		sk_chain_walk(rel, blk, InvalidBlockNumber, fetch_rec, &fs, true);
 	part_unlock(p);
 	index_close(rel, NoLock);
 	return (Datum) 0;
