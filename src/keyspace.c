@@ -1123,9 +1123,9 @@ string_result(char *buf, Size len, bool as_text)
 	return PointerGetDatum(buf);
 }
 
-PG_FUNCTION_INFO_V1(sk_get_text);
-Datum
-sk_get_text(PG_FUNCTION_ARGS)
+/* GET / GET as bytea / GETDEL on the key in argument 0. */
+static Datum
+get_common(FunctionCallInfo fcinfo, bool del, bool as_text)
 {
 	const char *key;
 	Size		klen,
@@ -1133,39 +1133,30 @@ sk_get_text(PG_FUNCTION_ARGS)
 	char	   *val;
 
 	KEYARG(0, key, klen);
-	if (!get_string(key, klen, &val, &vlen, false, true))
+	if (!get_string(key, klen, &val, &vlen, del, as_text))
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(string_result(val, vlen, true));
+	PG_RETURN_DATUM(string_result(val, vlen, as_text));
+}
+
+PG_FUNCTION_INFO_V1(sk_get_text);
+Datum
+sk_get_text(PG_FUNCTION_ARGS)
+{
+	return get_common(fcinfo, false, true);
 }
 
 PG_FUNCTION_INFO_V1(sk_get_bytea);
 Datum
 sk_get_bytea(PG_FUNCTION_ARGS)
 {
-	const char *key;
-	Size		klen,
-				vlen;
-	char	   *val;
-
-	KEYARG(0, key, klen);
-	if (!get_string(key, klen, &val, &vlen, false, false))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(string_result(val, vlen, false));
+	return get_common(fcinfo, false, false);
 }
 
 PG_FUNCTION_INFO_V1(sk_getdel_text);
 Datum
 sk_getdel_text(PG_FUNCTION_ARGS)
 {
-	const char *key;
-	Size		klen,
-				vlen;
-	char	   *val;
-
-	KEYARG(0, key, klen);
-	if (!get_string(key, klen, &val, &vlen, true, true))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(string_result(val, vlen, true));
+	return get_common(fcinfo, true, true);
 }
 
 PG_FUNCTION_INFO_V1(sk_mget);

@@ -4,12 +4,11 @@
 # edge points at Redis's latitude limits, the antimeridian and cell edges).
 use strict;
 use warnings;
-use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
+use StreamkvRedis;
 
 my $redis_server = '/usr/bin/redis-server';
 my $python = '/usr/bin/python3';
@@ -17,44 +16,8 @@ plan skip_all => 'redis-server not installed' unless -x $redis_server;
 plan skip_all => 'python3-redis or python3-psycopg2 not installed'
   unless system($python, '-c', 'import redis, psycopg2') == 0;
 
-# a free loopback port in 6390-6399
-sub free_port
-{
-	for my $p (6390 .. 6399)
-	{
-		my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p, Proto => 'tcp', ReuseAddr => 0);
-		if ($s) { close $s; return $p; }
-	}
-	die 'no free port in 6390-6399';
-}
 
-my $dir = tempdir(CLEANUP => 1);
-my $port = free_port();
-my $redis_pid;
-
-sub start_redis
-{
-	my @extra = @_;
-	$redis_pid = fork();
-	die "fork: $!" unless defined $redis_pid;
-	if ($redis_pid == 0)
-	{
-		open STDOUT, '>', "$dir/redis.log";
-		open STDERR, '>&', \*STDOUT;
-		exec($redis_server, '--port', $port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-			'--dir', $dir, @extra) or die "exec: $!";
-	}
-	for (1 .. 100)
-	{
-		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-		if ($s) { close $s; return; }
-		select(undef, undef, undef, 0.1);
-	}
-	die "redis-server did not start on port $port";
-}
-END { if ($redis_pid) { kill 'TERM', $redis_pid; waitpid($redis_pid, 0); } }
-
-start_redis();
+my ($port) = start_redis();
 
 my $node = PostgreSQL::Test::Cluster->new('redis_geo');
 $node->init(extra => ['--encoding=UTF8', '--no-locale']);
