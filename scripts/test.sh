@@ -16,6 +16,7 @@
 #   STREAMKV_TEST_PORT    port of the temporary cluster (default 54340; it
 #                         listens on a private Unix socket only)
 #   STREAMKV_TAP_TIMEOUT  seconds per TAP file (default 600)
+#   STREAMKV_ONLY=REGEX   run only the tests whose name matches REGEX (bash =~)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SUITES=${STREAMKV_TESTS:-all}
@@ -90,6 +91,12 @@ want regress   && for f in "$REPO"/sql/*.sql;    do REGRESS_TESTS+=("$(basename 
 want isolation && for f in "$REPO"/specs/*.spec; do ISOLATION_TESTS+=("$(basename "$f" .spec)"); done
 want tap       && for f in "$REPO"/t/*.pl;       do TAP_TESTS+=("$f"); done
 shopt -u nullglob
+if [ -n "${STREAMKV_ONLY:-}" ]; then
+	keep() { local n; for n in "$@"; do [[ $(basename "$n" .pl) =~ $STREAMKV_ONLY ]] && echo "$n"; done; }
+	mapfile -t REGRESS_TESTS < <(keep "${REGRESS_TESTS[@]}")
+	mapfile -t ISOLATION_TESTS < <(keep "${ISOLATION_TESTS[@]}")
+	mapfile -t TAP_TESTS < <(keep "${TAP_TESTS[@]}")
+fi
 
 start_test_cluster() {
 	rm -rf "$TDATA" "$TDATA.initdb.log"

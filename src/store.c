@@ -176,7 +176,8 @@ sk_ambuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	START_CRIT_SECTION();
 	sk_init_metapage(BufferGetPage(buf), sk_creating_kind,
-					 sk_creating_kind == SK_STORE_KEYSPACE ? SK_NSHARDS : SK_MAX_CHAINS);
+					 sk_creating_kind == SK_STORE_KEYSPACE ? SK_NSHARDS :
+					 sk_creating_kind == SK_STORE_GROUPS ? 1 : SK_MAX_CHAINS);
 	if (sk_creating_conf)
 		SkPageGetMeta(BufferGetPage(buf))->topic = *sk_creating_conf;
 	MarkBufferDirty(buf);
@@ -328,7 +329,7 @@ streamkv_create_store(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int32		kind = PG_GETARG_INT32(1);
 
-	if (kind != SK_STORE_KEYSPACE)
+	if (kind != SK_STORE_KEYSPACE && kind != SK_STORE_GROUPS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown streamkv store kind %d", kind)));

@@ -42,6 +42,7 @@
 /* Store kinds, kept in the metapage. */
 #define SK_STORE_KEYSPACE		1
 #define SK_STORE_TOPIC			2
+#define SK_STORE_GROUPS			3
 
 /* GUCs (streamkv.c) */
 extern int	sk_max_memory_kb;

@@ -26,5 +26,7 @@ COMMENT ON FUNCTION streamkv._create_store(text, int4) IS
 
 -- The keyspace store of this database.
 SELECT streamkv._create_store('keyspace_store', 1);
+-- The consumer groups store of this database (src/group.c).
+SELECT streamkv._create_store('groups_store', 3);
 
 REVOKE ALL ON FUNCTION streamkv._create_store(text, int4) FROM PUBLIC;
