@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# streamkv share groups benchmark (issue 4): shared-group acquire + ack against a
+# `FOR UPDATE SKIP LOCKED` queue table, measured in the same run; prints a markdown table of
+# RATIOS (absolute numbers alone mean little on a noisy 2-core VM).
+#
+#   bench/groups.sh                               # as root or a normal user, from anywhere
+#   BENCH_RECORDS=50000 bench/groups.sh           # quicker
+#
+# Environment: BENCH_RECORDS (default 200000) records preloaded for every run, BENCH_SESSIONS
+# (default "1 2") consumer sessions, BENCH_SYNC (default "on off") synchronous_commit values,
+# BENCH_PARTITIONS (default 1) partitions of the topic, BENCH_ROUNDS (default 1; best round kept),
+# BENCH_MAX_SECONDS (default 90) cap on one run: a run still going then is stopped and its rate is
+# records consumed / time (marked "*": an underestimate for the table queue, whose batches get
+# slower as dead rows pile up).
+#
+# It builds and installs the extension into the private install (.pgrun/inst, scripts/common.sh),
+# starts its OWN throwaway cluster (.pgrun/gbench-data, 127.0.0.1:54390 + a Unix socket under /tmp,
+# shared_preload_libraries=streamkv, shared_buffers=512MB, max_wal_size=8GB, checkpoint_timeout=30min,
+# fsync on, autovacuum on) and stops it at exit (trap). Output: stdout and bench/out/groups-<date>.md.
+# Needs /usr/bin/python3 with psycopg2 (python3-psycopg2, installed by skv_deps).
+#
+# Every run starts from the same N preloaded records of 100 bytes (96 'x' + lpad(i, 4, '0')), made
+# before the run and not timed (then CHECKPOINT):
+#  - streamkv: a fresh topic (BENCH_PARTITIONS partitions, filled with produce_agg, keyed when there
+#    is more than one partition) and a share group created on it with auto_offset_reset 'earliest',
+#    lock_duration_ms 60000. Each consumer session (python/psycopg2 over TCP, one process each) loops,
+#    one transaction per batch:
+#        SELECT partition, "offset", value FROM streamkv.acquire('g', 'cN', 100);
+#        SELECT streamkv.ack('g', 'cN', partition, offsets[]);    -- one per partition in the batch
+#        COMMIT;
+#    until acquire returns nothing.
+#  - table queue (pgmq-style read + delete): a fresh `q (id bigserial PRIMARY KEY, v bytea)` filled with
+#    INSERT ... SELECT, VACUUM ANALYZE. Each session loops, one transaction per batch:
+#        WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
+#        DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v;
+#        COMMIT;
+#    until it deletes nothing.
+# Both clients fetch the values. Records/s = records consumed / time from the start signal to the
+# last session's last commit. Checked after each run: streamkv acks counted every record and pending()
+# is empty; the table is empty (a mismatch is listed under Errors).
+#
+# "open snapshot": before the run another session runs
+#     BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1 FROM src LIMIT 1;
+# and stays idle in transaction until the run ends, so VACUUM and index-entry killing cannot remove
+# the rows the queue deletes (the dead-tuple case of table queues). Slowdown = rate alone / rate with
+# the open snapshot. Goal (issue 4): streamkv >= 5x the table queue, and unaffected by the snapshot.
+# No assertions: this is a benchmark, not a test. Errors and server-log problems are listed at the end.
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+set +e            # a failing measurement is reported as ERR, not fatal
+set -uo pipefail
+
+N=${BENCH_RECORDS:-200000}
+SESSIONS=${BENCH_SESSIONS:-"1 2"}
+SYNCS=${BENCH_SYNC:-"on off"}
+PARTS=${BENCH_PARTITIONS:-1}
+ROUNDS=${BENCH_ROUNDS:-1}
+MAXS=${BENCH_MAX_SECONDS:-90}
+PGPORT_B=54390
+
+skv_deps
+skv_pick_user
+WORK=$(mktemp -d /tmp/streamkv-gbench-XXXXXX)
+chmod 755 "$WORK"
+SOCK=$WORK/pgsock
+DATA=$RUNDIR/gbench-data
+PGLOG=$RUNDIR/gbench.log
+OUTDIR=$REPO/bench/out
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+OUT=$OUTDIR/groups-$STAMP.md
+mkdir -p "$OUTDIR"
+
+PG_STARTED=
+cleanup() {
+	if [ -n "$PG_STARTED" ] && skv_running "$DATA"; then
+		skv_pg_ctl -D "$DATA" -m fast -w stop >/dev/null 2>&1
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build, cluster -----------------------------------------------------------
+skv_own_dirs "$RUNDIR"
+skv_inst_tree
+skv_build '-Wall -Wextra -Wno-unused-parameter' || die "build failed"
+
+if skv_running "$DATA"; then skv_pg_ctl -D "$DATA" -m immediate -w stop >/dev/null; fi
+rm -rf "$DATA" "$DATA.initdb.log"
+skv_own_dirs "$DATA" "$SOCK"
+chmod 700 "$DATA"
+skv_initdb "$DATA" "$PGPORT_B" "$SOCK" \
+	"shared_buffers = 512MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
+	"max_connections = 20" "synchronous_commit = on" || die "initdb failed"
+: >"$PGLOG"; [ -n "$RUN_USER" ] && chown "$RUN_USER:" "$PGLOG"
+say "starting the benchmark cluster on 127.0.0.1:$PGPORT_B"
+skv_pg_ctl -D "$DATA" -l "$PGLOG" -w -t 120 start >/dev/null ||
+	{ tail -n 30 "$PGLOG" >&2; die "the benchmark cluster did not start"; }
+PG_STARTED=1
+PGUSER_B=$( [ -n "$RUN_USER" ] && echo "$RUN_USER" || id -un )
+"$IBIN/createdb" -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" bench || die "createdb failed"
+PSQL=("$IBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench)
+"${PSQL[@]}" -c 'CREATE EXTENSION streamkv' || die "CREATE EXTENSION failed"
+
+# ---- helpers -------------------------------------------------------------------------
+ERRLOG=$WORK/errors
+: >"$ERRLOG"
+note_err() { printf '%s\n' "$*" >>"$ERRLOG"; say "ERROR: $*"; }
+
+echo 0 >"$WORK/crashes_seen"
+pg_ready() {
+	local i n
+	n=$(grep -c 'terminated by signal' "$PGLOG")
+	if [ "$n" -gt "$(cat "$WORK/crashes_seen")" ]; then
+		note_err "server crash-restart detected ($n so far): $(grep -E 'PANIC|TRAP|terminated by signal' "$PGLOG" | tail -2 | tr '\n' ' ')"
+		echo "$n" >"$WORK/crashes_seen"
+	fi
+	for i in $(seq 3000); do
+		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench && return 0
+		sleep 0.1
+	done
+	note_err "server not ready after 300 s"
+	return 1
+}
+q() {
+	local out
+	pg_ready
+	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
+		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
+	printf '%s\n' "$out"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else printf "n/a" }'; }
+fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else printf "%s", a }'; }
+kv()    { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; f=1} END{if(!f) print "ERR"}'; }
+
+# ---- source data -------------------------------------------------------------------------
+say "preparing src ($N records of 100 bytes)"
+q "CREATE TABLE src AS SELECT i, convert_to(repeat('x', 96) || lpad(i::text, 4, '0'), 'UTF8') AS v,
+     convert_to(i::text, 'UTF8') AS k FROM generate_series(1, $N) i" >/dev/null || die "cannot create src"
+q "VACUUM ANALYZE src" >/dev/null
+q "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null && q "SELECT pg_prewarm('src')" >/dev/null
+
+# ---- the driver ---------------------------------------------------------------------------
+cat >"$WORK/driver.py" <<'EOF'
+import sys, time, multiprocessing as mp
+import psycopg2
+
+dsn, impl, sessions, sync, snap, maxs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == '1', float(sys.argv[6])
+group = sys.argv[7] if len(sys.argv) > 7 else None
+
+ACQ = 'SELECT partition, "offset", value FROM streamkv.acquire(%s, %s, 100)'
+ACK = 'SELECT streamkv.ack(%s, %s, %s, %s::bigint[])'
+POP = ('WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) '
+       'DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v')
+
+def worker(i, ready, go, res):
+    try:
+        c = psycopg2.connect(dsn, options='-c synchronous_commit=%s' % sync)
+        cur = c.cursor()
+        name = 'c%d' % i
+        got = acked = nbytes = 0
+        ready.put(i)
+        go.wait()
+        deadline = time.monotonic() + maxs
+        capped = 0
+        while True:
+            if time.monotonic() > deadline:
+                capped = 1
+                break
+            if impl == 'streamkv':
+                cur.execute(ACQ, (group, name))
+                rows = cur.fetchall()
+                if not rows:
+                    c.commit()
+                    break
+                byp = {}
+                for p, o, v in rows:
+                    byp.setdefault(p, []).append(o)
+                    nbytes += len(v)
+                for p, offs in byp.items():
+                    cur.execute(ACK, (group, name, p, offs))
+                    acked += cur.fetchone()[0]
+                c.commit()
+            else:
+                cur.execute(POP)
+                rows = cur.fetchall()
+                c.commit()
+                if not rows:
+                    break
+                for _, v in rows:
+                    nbytes += len(v)
+                acked += len(rows)
+            got += len(rows)
+        res.put((i, got, acked, nbytes, time.monotonic(), capped, ''))
+        c.close()
+    except Exception as e:
+        res.put((i, 0, 0, 0, time.monotonic(), 0, str(e).replace('\n', ' ')))
+
+if __name__ == '__main__':
+    ready, res, go = mp.Queue(), mp.Queue(), mp.Event()
+    procs = [mp.Process(target=worker, args=(i + 1, ready, go, res)) for i in range(sessions)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=60)
+    holder = None
+    if snap:
+        holder = psycopg2.connect(dsn)
+        hc = holder.cursor()
+        hc.execute('BEGIN ISOLATION LEVEL REPEATABLE READ')
+        hc.execute('SELECT 1 FROM src LIMIT 1')
+        hc.fetchall()
+    t0 = time.monotonic()
+    go.set()
+    out = [res.get() for _ in procs]
+    for p in procs:
+        p.join()
+    t1 = max(r[4] for r in out)
+    if holder is not None:
+        # the snapshot was held for the whole run: check it still is, then let it go
+        hc.execute("SELECT backend_xmin IS NOT NULL FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+        held = hc.fetchone()[0]
+        holder.rollback(); holder.close()
+    else:
+        held = True
+    errs = [r[6] for r in out if r[6]]
+    print('got=%d acked=%d bytes=%d ms=%.1f capped=%d snapshot_held=%d err=%s' % (
+        sum(r[1] for r in out), sum(r[2] for r in out), sum(r[3] for r in out), (t1 - t0) * 1000,
+        max(r[5] for r in out), 1 if held else 0, ('|'.join(errs) or '-').replace(' ', '_')))
+EOF
+chmod a+r "$WORK/driver.py"
+DSN="host=127.0.0.1 port=$PGPORT_B user=$PGUSER_B dbname=bench"
+
+RUN_NO=0
+# run_case IMPL SESSIONS SYNC SNAP RUN_NO -> "rate capped got"  (runs in a subshell)
+run_case() {
+	local impl=$1 s=$2 sync=$3 snap=$4 out got acked ms capped held err g t rate
+	t=q_$5 g=g_$5
+	if [ "$impl" = streamkv ]; then
+		q "SELECT streamkv.create_topic('$t', $PARTS)" >/dev/null || { echo "ERR 0 0"; return; }
+		q "SELECT streamkv.create_share_group('$g', '$t', lock_duration_ms => 60000, auto_offset_reset => 'earliest')" >/dev/null ||
+			{ echo "ERR 0 0"; return; }
+		if [ "$PARTS" -gt 1 ]; then q "SELECT streamkv.produce_agg('$t', v, k) FROM src" >/dev/null
+		else q "SELECT streamkv.produce_agg('$t', v, NULL) FROM src" >/dev/null; fi
+	else
+		q "DROP TABLE IF EXISTS q" >/dev/null
+		q "CREATE TABLE q (id bigserial PRIMARY KEY, v bytea)" >/dev/null || { echo "ERR 0 0"; return; }
+		q "INSERT INTO q (v) SELECT v FROM src ORDER BY i" >/dev/null
+		q "VACUUM ANALYZE q" >/dev/null
+		q "SELECT pg_prewarm('q'), pg_prewarm('q_pkey')" >/dev/null
+	fi
+	q CHECKPOINT >/dev/null
+	pg_ready
+	out=$(/usr/bin/python3 "$WORK/driver.py" "$DSN" "$impl" "$s" "$sync" "$snap" "$MAXS" "$g" 2>"$WORK/py.err") ||
+		note_err "driver $impl sessions=$s sync=$sync snapshot=$snap: $(tail -3 "$WORK/py.err" | tr '\n' ' ')"
+	got=$(kv "$out" got); acked=$(kv "$out" acked); ms=$(kv "$out" ms); capped=$(kv "$out" capped)
+	held=$(kv "$out" snapshot_held); err=$(kv "$out" err)
+	[ "$err" != "-" ] && note_err "driver $impl sessions=$s sync=$sync snapshot=$snap: $err"
+	[ "$held" = 1 ] || note_err "$impl sessions=$s sync=$sync: the snapshot was not held for the whole run"
+	if [ "$impl" = streamkv ]; then
+		local pend; pend=$(q "SELECT count(*) FROM streamkv.pending('$g')")
+		[ "$acked" = "$got" ] || note_err "streamkv sessions=$s sync=$sync snapshot=$snap: acks counted $acked of $got acquired"
+		[ "$capped" = 1 ] || [ "$got" = "$N" ] || note_err "streamkv sessions=$s sync=$sync snapshot=$snap: consumed $got of $N"
+		[ "$capped" = 1 ] || [ "$pend" = 0 ] || note_err "streamkv sessions=$s sync=$sync snapshot=$snap: $pend records still pending"
+		q "SELECT streamkv.delete_group('$g')" >/dev/null
+		q "SELECT streamkv.drop_topic('$t')" >/dev/null
+	else
+		local left; left=$(q "SELECT count(*) FROM q")
+		[ "$capped" = 1 ] || { [ "$got" = "$N" ] && [ "$left" = 0 ]; } ||
+			note_err "table sessions=$s sync=$sync snapshot=$snap: consumed $got of $N, $left rows left"
+		q "DROP TABLE q" >/dev/null
+	fi
+	rate=$(awk -v n="$got" -v ms="$ms" 'BEGIN{ if (ms+0 > 0 && n+0 > 0) printf "%.0f", n/(ms/1000); else print "ERR" }')
+	say "  $impl sessions=$s sync=$sync snapshot=$snap: $got records in $ms ms = $rate records/s$( [ "$capped" = 1 ] && echo " (capped at ${MAXS}s)")"
+	echo "$rate $capped $got"
+}
+
+declare -A R   # R[impl,s,sync,snap] = best rate; R[...,capped], R[...,got]
+for r in $(seq "$ROUNDS"); do
+	for sync in $SYNCS; do
+		for s in $SESSIONS; do
+			for snap in 0 1; do
+				impls=(streamkv table)
+				[ $(( (r + snap) % 2 )) -eq 0 ] && impls=(table streamkv)
+				for impl in "${impls[@]}"; do
+					say "round $r/$ROUNDS: $impl, $s session(s), synchronous_commit=$sync, open snapshot=$snap"
+					RUN_NO=$((RUN_NO + 1))
+					read -r rate capped got < <(run_case "$impl" "$s" "$sync" "$snap" "$RUN_NO")
+					k="$impl,$s,$sync,$snap"
+					if [ "${R[$k]:-ERR}" = ERR ] || awk -v a="$rate" -v b="${R[$k]}" 'BEGIN{exit !(a+0 > b+0)}'; then
+						R[$k]=$rate; R[$k,capped]=$capped; R[$k,got]=$got
+					fi
+					R[$k,all]="${R[$k,all]:+${R[$k,all]}/}$(fmt "$rate")"
+				done
+			done
+		done
+	done
+done
+
+# ---- table ------------------------------------------------------------------------------------------
+cell() { # KEY -> formatted rate (with * when capped)
+	local k=$1
+	printf '%s%s' "$(fmt "${R[$k]:-ERR}")" "$( [ "${R[$k,capped]:-0}" = 1 ] && echo '*')"
+}
+{
+	echo "# streamkv share groups benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "$(uname -n), $(nproc) cores, $("$IBIN/postgres" --version),"
+	echo "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo '+dirty'), BENCH_RECORDS=$N, BENCH_PARTITIONS=$PARTS, BENCH_ROUNDS=$ROUNDS, BENCH_MAX_SECONDS=$MAXS, fsync on, shared_buffers=512MB."
+	echo
+	echo "## Consuming $(fmt "$N") preloaded records of 100 bytes in batches of 100, one transaction per batch (records/s)"
+	echo
+	echo "streamkv: \`acquire(g, c, 100)\` + \`ack(g, c, partition, offsets[])\` + COMMIT on a share group of a $PARTS-partition topic;"
+	echo "table queue: \`WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v\` + COMMIT."
+	echo "Open snapshot: another session idle in \`BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1 FROM src LIMIT 1;\` for the whole run."
+	echo "Slowdown = alone / with the open snapshot. Goal: streamkv ≥ 5× the table queue, and unaffected by the open snapshot."
+	[ "$ROUNDS" -gt 1 ] && echo "Best of $ROUNDS rounds; all rounds in the second table."
+	echo
+	echo "| synchronous_commit | sessions | streamkv alone | table queue alone | **streamkv / table** | streamkv, open snapshot | table queue, open snapshot | **streamkv / table** | **streamkv slowdown** | **table slowdown** |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	anycap=0
+	for sync in $SYNCS; do
+		for s in $SESSIONS; do
+			sa=${R[streamkv,$s,$sync,0]:-ERR} ta=${R[table,$s,$sync,0]:-ERR}
+			ss=${R[streamkv,$s,$sync,1]:-ERR} ts=${R[table,$s,$sync,1]:-ERR}
+			for k in streamkv,$s,$sync,0 table,$s,$sync,0 streamkv,$s,$sync,1 table,$s,$sync,1; do
+				[ "${R[$k,capped]:-0}" = 1 ] && anycap=1
+			done
+			echo "| $sync | $s | $(cell streamkv,$s,$sync,0) | $(cell table,$s,$sync,0) | **$(ratio "$sa" "$ta")×** | $(cell streamkv,$s,$sync,1) | $(cell table,$s,$sync,1) | **$(ratio "$ss" "$ts")×** | $(ratio "$sa" "$ss")× | $(ratio "$ta" "$ts")× |"
+		done
+	done
+	if [ "$anycap" = 1 ]; then
+		echo
+		echo "\\* stopped after BENCH_MAX_SECONDS=$MAXS s:"
+		for k in "${!R[@]}"; do
+			case $k in *,capped) ;; *) continue ;; esac
+			[ "${R[$k]}" = 1 ] || continue
+			b=${k%,capped}
+			echo "  ${b//,/ } consumed $(fmt "${R[$b,got]}") of $(fmt "$N") records (the rate is of those)"
+		done
+	fi
+	if [ "$ROUNDS" -gt 1 ]; then
+		echo
+		echo "| run | rounds (records/s) |"
+		echo "|---|---|"
+		for k in "${!R[@]}"; do
+			case $k in *,all) echo "| ${k%,all} | ${R[$k]} |" ;; esac
+		done | sort
+	fi
+	echo
+	echo "## Errors"
+	echo
+	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated|invalid record|exited with exit code'
+	n=$(grep -cE "$pat" "$PGLOG")
+	if [ -s "$ERRLOG" ] || [ "$n" -gt 0 ]; then
+		sed 's/^/- /' "$ERRLOG"
+		echo "- server log ($PGLOG): $n ERROR/PANIC/FATAL/crash/worker-exit lines; first 12, then counts by message (timestamp and PID removed):"
+		echo
+		echo '```'
+		grep -E "$pat" "$PGLOG" | head -12
+		echo '...'
+		grep -E "$pat" "$PGLOG" | sed -E 's/^[^]]*\] //; s/PID [0-9]+/PID n/' | sort | uniq -c | sort -rn | head -10
+		echo '```'
+	else
+		echo "none"
+	fi
+} | tee "$OUT"
+say "saved to $OUT"
