@@ -440,9 +440,9 @@ is_deeply($r, { 0 => 20, 1 => 20, 2 => 20 }, 'reset_offsets latest: every partit
 $commits{'offsets-b'}{t1}{$_} = [ 20, undef ] for 0 .. 2;
 commit_offset($P, 'gdel', 't1', 0, 1, 'to be deleted after the backup');
 
-# not transactional: a commit in a rolled-back transaction stays
-psql1($P, q{BEGIN; SELECT streamkv.commit('offsets-a', 't2', 1, 4, 'rolled back'); ROLLBACK;});
-$commits{'offsets-a'}{t2}{1} = [ 4, 'rolled back' ];
+# not transactional: a commit in a rolled-back transaction stays (and the group it created)
+psql1($P, q{BEGIN; SELECT streamkv.commit('offsets-rb', 't1', 2, 4, 'rolled back'); ROLLBACK;});
+$commits{'offsets-rb'}{t1}{2} = [ 4, 'rolled back' ];
 
 my ($gm_a) = join_group($P, 'gm', [ 't1', 't2' ], member => 'gm-a');
 my ($gm_b) = join_group($P, 'gm', [ 't1', 't2' ]);
