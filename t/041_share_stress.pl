@@ -3,8 +3,9 @@
 # topic. The share group exists before anything is produced (lock_duration
 # 2000 ms, max_deliveries 100, a dead-letter topic). Producers write batches
 # of 100 (produce_agg with keys, produce_agg with NULL keys, produce with
-# explicit partitions); every value starts with a unique id. Consumers
-# (t/lib/share_consumer.py) loop acquire(g, cN, 100, 1000) and acknowledge,
+# explicit partitions), paced to last about 15 s; every value starts with a
+# unique id. Consumers (t/lib/share_consumer.py) loop
+# acquire(g, cN, 100, 1000) and acknowledge,
 # logging every record they got and what each ack counted; consumer 2
 # releases half of every 8th batch, consumer 3 sleeps past the lock on every
 # 15th batch and acknowledges afterwards, consumer 4 does both, less often.
@@ -94,6 +95,8 @@ for my $p (1 .. $nprod)
 		{
 			print $fh "SELECT streamkv.produce_agg('st', $val, NULL) FROM generate_series($i, $j) i;\n";
 		}
+		# pace the producers (about 15 s in all) so that consumers keep catching up with them
+		print $fh "SELECT pg_sleep(0.06);\n";
 	}
 	close $fh;
 	push @ph, start_psql_script($node, $script, "$dir/p$p.out");
@@ -101,7 +104,7 @@ for my $p (1 .. $nprod)
 for my $i (0 .. $#ph)
 {
 	$ph[$i]->finish;
-	is($ph[$i]->result, 0, 'producer ' . ($i + 1) . " finished ($per_producer records)");
+	is(($ph[$i]->full_results)[0], 0, 'producer ' . ($i + 1) . " finished ($per_producer records)");
 }
 my $t_prod = time() - $t0;
 my $hwm_total = $node->safe_psql('postgres', q{SELECT sum(high_watermark - log_start_offset) FROM streamkv.partitions('st')});
@@ -112,7 +115,7 @@ close $sf;
 for my $c (sort keys %ch)
 {
 	$ch{$c}->finish;
-	is($ch{$c}->result, 0, "consumer $c exited cleanly") or diag $cout{$c};
+	is(($ch{$c}->full_results)[0], 0, "consumer $c exited cleanly") or diag $cout{$c};
 	note $cout{$c};
 }
 my $t_all = time() - $t0;
