@@ -11,7 +11,10 @@
 # work: a lock taken on the primary with a long lock_duration is still held
 # (lock deadlines are wall-clock), a short one expires and the record is
 # redelivered with delivery count 2, a stale consumer's ack returns 0, new
-# members join with generation + 1, poll starts at the committed offsets.
+# members join with generation + 1, poll starts at the committed offsets, and
+# a member with a session timeout shorter than the time since the standby
+# loaded its groups still gets a full session timeout (heartbeats are not
+# durable; the spec gives every member a full timeout after a promotion).
 #
 # Bursts of 5,000 commits make the groups store compact its chain (a snapshot
 # of every group is rewritten once 4,096 operations have piled up): before a
@@ -46,6 +49,7 @@ my %produced;    # topic => partition => records (offsets 0 .. n-1; values "topi
 my %commits;     # group => topic => partition => [offset, metadata or undef]
 my %gen;         # consumer group with members => generation
 my %members;     # group => member id => instance id or ''
+my %sess;        # group => member id => session_timeout_ms
 my %subs;        # group => [topics] (every member of a group subscribes to the same topics here)
 my %share;       # share group => { topic, long (lock >= 1 h) }
 my %rec;         # share group => "p/o" => { st => held|avail|acked|gone, c => consumer, d => deliveries, exp => lock known expired }
@@ -94,7 +98,7 @@ sub parse_assignment
 	return @tp;
 }
 
-# join_group(node, group, [topics], member => id, instance => id, strategy => s)
+# join_group(node, group, [topics], member => id, instance => id, strategy => s, session => ms)
 # Expected generation (spec): a new member rebalances (+1); a rejoin with the
 # same subscription and a static member replaced through its instance id do not.
 sub join_group
@@ -104,7 +108,7 @@ sub join_group
 	my $strategy = $o{strategy} // 'range';
 	my $sql = sprintf(q{SELECT member_id, generation_id, assignment FROM streamkv.join(%s, ARRAY[%s]::text[],
 		member => %s, strategy => %s, session_timeout_ms => %d, instance_id => %s)},
-		lit($g), join(',', map { lit($_) } @$topics), lit($o{member}), lit($strategy), $HOUR, lit($o{instance}));
+		lit($g), join(',', map { lit($_) } @$topics), lit($o{member}), lit($strategy), $o{session} // $HOUR, lit($o{instance}));
 	my ($mid, $generation, $asg) = split /\|/, psql1($node, $sql);
 	my $label = "join $g " . ($o{member} // $o{instance} // 'new member');
 	my $expect = $gen{$g} // 0;
@@ -117,6 +121,7 @@ sub join_group
 	{
 		isnt($mid, $replaced, "$label: the static member gets a new member id");
 		delete $members{$g}{$replaced};
+		delete $sess{$g}{$replaced};
 	}
 	else
 	{
@@ -134,6 +139,7 @@ sub join_group
 	is($generation, $expect, "$label: generation $expect");
 	$gen{$g} = $expect;
 	$members{$g}{$mid} = $o{instance} // '';
+	$sess{$g}{$mid} = $o{session} // $HOUR;
 	$subs{$g} = [ sort @$topics ];
 	return ($mid, $generation, [ parse_assignment($asg // '') ]);
 }
@@ -147,6 +153,7 @@ sub leave_group
 	if ($was)
 	{
 		delete $members{$g}{$m};
+		delete $sess{$g}{$m};
 		$gen{$g}++;
 	}
 }
@@ -366,8 +373,9 @@ sub check_model
 				$owner{$tp} = $m;
 			}
 		}
-		is(join("\n", @got), join("\n", map { "$_|$members{$g}{$_}|$HOUR" } sort keys %{ $members{$g} }),
+		is(join("\n", @got), join("\n", map { "$_|$members{$g}{$_}|$sess{$g}{$_}" } sort keys %{ $members{$g} }),
 			"$label: members of $g (ids, instance ids, session timeouts)");
+		next unless keys %{ $members{$g} };
 		my @want = map { my $t = $_; map { "$t/$_" } 0 .. $nparts{$t} - 1 } @{ $subs{$g} };
 		is($dup, 0, "$label: $g: no partition is assigned twice");
 		is(join(' ', sort keys %owner), join(' ', sort @want), "$label: $g: the assignments cover every subscribed partition");
@@ -597,6 +605,18 @@ acquire($P, 'sg', 'c5', 4);
 churn($P, 5000);
 commit_offset($P, 'gdel', 't2', 1, 1, 'a new group of the same name');
 acquire($P, 'sgl', 'l2', 2);
+# a member with a 15 s session timeout, kept alive on the primary by
+# heartbeats (not logged) for longer than that: after the promotion it must
+# still get a full session timeout
+join_group($P, 'gs', ['t2'], member => 'gs-1', session => 15000);
+$P->wait_for_catchup($S, 'replay', $P->lsn('insert'));
+is(psql1($S, q{SELECT member FROM streamkv.members('gs')}), 'gs-1', 'the standby has the member with the short session');
+my $hb_end = time() + 17;
+while (time() < $hb_end)
+{
+	psql1($P, q{SELECT generation_id FROM streamkv.heartbeat('gs', 'gs-1')});
+	sleep 1;
+}
 $P->wait_for_catchup($S, 'replay', $P->lsn('insert'));
 $psnap = snapshot($P);
 sk_is_dump(snapshot($S), $psnap, 'standby after streaming: the same state as the primary');
@@ -605,8 +625,11 @@ check_model($S, 'standby after streaming');
 $P->stop('fast');
 $S->promote;
 $S->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()') or die 'promotion did not finish';
+is(psql1($S, q{SELECT member FROM streamkv.members('gs')}), 'gs-1',
+	'promoted: the member whose session timeout is shorter than the time since the standby loaded the groups is still there');
 sk_is_dump(snapshot($S), $psnap, 'promoted standby: the same state as the primary had');
 check_model($S, 'promoted');
+leave_group($S, 'gs', 'gs-1');
 
 # locks taken on the primary with a 1-hour lock_duration are still held:
 # another consumer gets only the available records, the holder can ack
