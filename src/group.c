@@ -545,12 +545,19 @@ share_entry(SkSharePart *sp, int64 off)
 	return &sp->e[off % SK_SHARE_WINDOW];
 }
 
+/*
+ * Moves the window's start past done records; an empty window is freed
+ * (its start is kept in gp->committed), so idle partitions cost no memory.
+ * sp is invalid afterwards.
+ */
 static void
 share_advance(SkGPart *gp, SkSharePart *sp)
 {
 	while (sp->start < sp->next && share_entry(sp, sp->start)->state == ES_DONE)
 		sp->start++;
 	gp->committed = sp->start;
+	if (sp->start == sp->next)
+		g_free(&gp->share, sizeof(SkSharePart));
 }
 
 /* ------------------------------------------------------------------------
@@ -3450,7 +3457,11 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 			}
 			if (ap->n > 0)
 			{
+				/* not waited for at commit: a lost lock is an expired lock */
+				XLogRecPtr	mark = sk_wal_mark();
+
 				log_share_offsets(&c, SK_GOP_ACQUIRE, group, consumer, p, lock_until, ap->offs, ap->n);
+				sk_wal_lazy(mark);
 				g = must_group(&c, group, GT_SHARE);
 				nplan++;
 			}
