@@ -54,7 +54,7 @@ sk_shard_of(uint32 hash)
  * Allocation, with the bytes in use counted for info() and the limit
  * ------------------------------------------------------------------------
  */
-static dsa_pointer
+dsa_pointer
 sk_alloc(Size size)
 {
 	dsa_pointer dp = dsa_allocate_extended(sk_area(), size,
@@ -65,7 +65,7 @@ sk_alloc(Size size)
 	return dp;
 }
 
-static void
+void
 sk_free(dsa_pointer dp, Size size)
 {
 	dsa_free(sk_area(), dp);
@@ -75,7 +75,7 @@ sk_free(dsa_pointer dp, Size size)
 #define SkKeySize(klen, vlen)	(offsetof(SkKey, data) + (klen) + (vlen))
 #define SkFieldSize(flen, vlen) (offsetof(SkField, data) + (flen) + (vlen))
 
-static inline void *
+void *
 sk_ptr(dsa_pointer dp)
 {
 	return dsa_get_address(sk_area(), dp);

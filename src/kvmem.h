@@ -50,6 +50,9 @@ typedef struct SkField
 #define SkKeyValue(k)	((k)->data + (k)->keylen)
 #define SkFieldValue(f) ((f)->data + (f)->flen)
 
+extern dsa_pointer sk_alloc(Size size);
+extern void sk_free(dsa_pointer dp, Size size);
+extern void *sk_ptr(dsa_pointer dp);
 extern uint32 sk_hash(const char *p, Size len);
 extern int	sk_shard_of(uint32 hash);
 

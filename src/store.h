@@ -138,6 +138,7 @@ typedef struct SkOpHeader
 #define SK_APPEND_META			0x04	/* block 0 is the metapage */
 #define SK_APPEND_TAIL			0x08	/* block 1 is the old tail */
 #define SK_APPEND_TOPIC			0x10	/* items are topic records */
+#define SK_APPEND_GROUP			0x20	/* items are consumer-group operations */
 
 /*
  * APPEND: items added to a chain's tail and/or to new pages.

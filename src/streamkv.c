@@ -44,6 +44,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
+#include "group.h"
 #include "store.h"
 #include "topic.h"
 
@@ -92,6 +93,7 @@ sk_shmem_request(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sk_shmem_size());
 	RequestAddinShmemSpace(sk_topic_shmem_size());
+	RequestAddinShmemSpace(sk_group_shmem_size());
 }
 
 static void
@@ -147,6 +149,8 @@ sk_shmem_startup(void)
 		void	   *tptr = ShmemInitStruct("streamkv topics", sk_topic_shmem_size(), &tfound);
 
 		sk_topic_shmem_init(tptr, tfound, sk_shared->tranche_id);
+		tptr = ShmemInitStruct("streamkv groups", sk_group_shmem_size(), &tfound);
+		sk_group_shmem_init(tptr, tfound, sk_shared->tranche_id);
 	}
 	LWLockRelease(AddinShmemInitLock);
 	LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
@@ -412,6 +416,12 @@ _PG_init(void)
 							&sk_worker_naptime_ms,
 							100, 10, 60 * 1000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.offsets_retention",
+							"How long a consumer group's offsets are kept after the group became empty (and after its last commit).",
+							"Kafka's offsets.retention.minutes; the maintenance worker deletes such groups.",
+							&sk_offsets_retention_s,
+							7 * 24 * 3600, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomRealVariable("streamkv.compact_dead_fraction",
 							 "Fraction of dead operations in a keyspace shard's chain that triggers its compaction.",
 							 NULL,

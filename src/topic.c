@@ -114,6 +114,7 @@ typedef struct SkPartition
 {
 	LWLock		lock;
 	LWLock	   *slot_lock;		/* the topic slot's lock (main shmem: same address everywhere) */
+	ConditionVariable *topic_cv;	/* the topic slot's cv */
 	ConditionVariable cv;
 	int64		next_offset;
 	int64		log_start;
@@ -138,6 +139,7 @@ typedef struct SkTopicSlot
 	RelFileNode rnode;
 	int			state;			/* SK_DB_* */
 	int			npartitions;	/* partitions whose state is kept */
+	ConditionVariable cv;		/* any partition grew (consumer groups wait on it) */
 	SkPartition parts[SK_MAX_PARTITIONS];
 } SkTopicSlot;
 
@@ -183,9 +185,11 @@ sk_topic_shmem_init(void *ptr, bool found, int tranche_id)
 	for (i = 0; i < SK_MAX_TOPICS; i++)
 	{
 		LWLockInitialize(&sk_tshared->slots[i].lock, tranche_id);
+		ConditionVariableInit(&sk_tshared->slots[i].cv);
 		for (j = 0; j < SK_MAX_PARTITIONS; j++)
 		{
 			sk_tshared->slots[i].parts[j].slot_lock = &sk_tshared->slots[i].lock;
+			sk_tshared->slots[i].parts[j].topic_cv = &sk_tshared->slots[i].cv;
 			LWLockInitialize(&sk_tshared->slots[i].parts[j].lock, tranche_id);
 			ConditionVariableInit(&sk_tshared->slots[i].parts[j].cv);
 			sk_tshared->slots[i].parts[j].index = InvalidDsaPointer;
@@ -640,6 +644,11 @@ remember_wake(SkPartition *p)
 			return;
 	if (sk_nwake < SK_MAX_WAKE)
 		sk_wake[sk_nwake++] = &p->cv;
+	for (i = 0; i < sk_nwake; i++)
+		if (sk_wake[i] == p->topic_cv)
+			return;
+	if (sk_nwake < SK_MAX_WAKE)
+		sk_wake[sk_nwake++] = p->topic_cv;
 }
 
 /* Called after the commit-time flush (streamkv.c): wake blocked fetches. */
@@ -1088,6 +1097,7 @@ append_records(Relation rel, SkTopicSlot **tp, int partition, char **recs, Size 
 	part_unlock(p);
 	remember_wake(p);
 	ConditionVariableBroadcast(&p->cv);
+	ConditionVariableBroadcast(p->topic_cv);
 	pfree(starts);
 	return first;
 }
@@ -1545,6 +1555,61 @@ sk_fetch(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * The first offset below hwm whose timestamp is at or after target, or -1
+ * (caller holds the partition lock).  The first page whose largest
+ * timestamp reaches the target holds the answer, or it is the first record
+ * of a later page.
+ */
+static int64
+part_offset_for_time(Relation rel, SkPartition *p, int64 hwm, int64 target)
+{
+	SkPageIndex *ix = pidx(p);
+	uint32		e;
+
+	for (e = ix ? ix->start : 0; ix && e < ix->count; e++)
+	{
+		SkPageIdx  *pe = &ix->e[e];
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off;
+		int64		found = -1;
+		bool		past = false;
+
+		if (pe->max_ts < target || pe->first_offset >= hwm)
+			continue;
+		buf = ReadBuffer(rel, pe->blk);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			char	   *item = PageGetItem(page, iid);
+			SkFragHeader fh;
+			SkRecHeader h;
+
+			memcpy(&fh, item, sizeof(fh));
+			if (!(fh.flags & SK_FRAG_FIRST))
+				continue;
+			memcpy(&h, item + sizeof(fh), sizeof(h));
+			if (h.offset >= hwm)
+			{
+				past = true;
+				break;
+			}
+			if (h.timestamp >= target)
+			{
+				found = h.offset;
+				break;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+		if (found >= 0 || past)
+			return found;
+	}
+	return -1;
+}
+
 PG_FUNCTION_INFO_V1(sk_offsets_for_times);
 Datum
 sk_offsets_for_times(PG_FUNCTION_ARGS)
@@ -1564,54 +1629,14 @@ sk_offsets_for_times(PG_FUNCTION_ARGS)
 	for (i = 0; i < conf.partitions; i++)
 	{
 		SkPartition *p = part_lock(&t, rel, i, LW_EXCLUSIVE);
-		SkPageIndex *ix = pidx(p);
-		int64		hwm = part_hwm(p);
 		Datum		values[2];
-		bool		nulls[2] = {false, true};
-		uint32		e;
+		bool		nulls[2] = {false, false};
+		int64		off = part_offset_for_time(rel, p, part_hwm(p), target);
 
-		values[0] = Int32GetDatum(i);
-
-		/*
-		 * The first page whose largest timestamp reaches the target holds
-		 * the answer, or it is the first record of a later page.
-		 */
-		for (e = ix ? ix->start : 0; ix && e < ix->count && nulls[1]; e++)
-		{
-			SkPageIdx  *pe = &ix->e[e];
-			BlockNumber blk = pe->blk;
-			Buffer		buf;
-			Page		page;
-			OffsetNumber off;
-
-			if (pe->max_ts < target || pe->first_offset >= hwm)
-				continue;
-			buf = ReadBuffer(rel, blk);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
-			{
-				ItemId		iid = PageGetItemId(page, off);
-				char	   *item = PageGetItem(page, iid);
-				SkFragHeader fh;
-				SkRecHeader h;
-
-				memcpy(&fh, item, sizeof(fh));
-				if (!(fh.flags & SK_FRAG_FIRST))
-					continue;
-				memcpy(&h, item + sizeof(fh), sizeof(h));
-				if (h.offset >= hwm)
-					break;
-				if (h.timestamp >= target)
-				{
-					values[1] = Int64GetDatum(h.offset);
-					nulls[1] = false;
-					break;
-				}
-			}
-			UnlockReleaseBuffer(buf);
-		}
 		part_unlock(p);
+		values[0] = Int32GetDatum(i);
+		values[1] = Int64GetDatum(off);
+		nulls[1] = off < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	index_close(rel, NoLock);
@@ -1778,6 +1803,7 @@ sk_topic_redo_record(RelFileNode rnode, uint16 chain, const char *rec, Size len,
 	}
 	part_unlock(p);
 	ConditionVariableBroadcast(&p->cv);
+	ConditionVariableBroadcast(p->topic_cv);
 }
 
 void
@@ -1803,4 +1829,275 @@ sk_topic_redo_truncate(RelFileNode rnode, uint16 chain, BlockNumber new_head, in
 		p->log_start = new_log_start;
 	}
 	part_unlock(p);
+}
+
+/* ------------------------------------------------------------------------
+ * Interface for consumer groups (group.c)
+ * ------------------------------------------------------------------------
+ */
+Datum
+sk_ms_to_timestamptz(int64 ms)
+{
+	return ts_datum(ms);
+}
+
+int64
+sk_timestamptz_to_ms(TimestampTz ts)
+{
+	return ts_ms(ts);
+}
+
+/* Opens a topic: false when it does not exist and missing_ok. */
+bool
+sk_topic_open(SkTopicRef *tr, const char *name, bool missing_ok, LOCKMODE lockmode)
+{
+	Oid			relid;
+
+	check_topic_name(name);
+	relid = topic_relid(name, missing_ok);
+	if (!OidIsValid(relid))
+		return false;
+	tr->rel = index_open(relid, lockmode);
+	read_conf(tr->rel, &tr->conf);
+	if (strcmp(tr->conf.name, name) != 0)
+	{
+		index_close(tr->rel, lockmode);
+		if (missing_ok)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("topic \"%s\" does not exist", name)));
+	}
+	tr->slot = topic_slot(tr->rel);
+	return true;
+}
+
+void
+sk_topic_close(SkTopicRef *tr)
+{
+	index_close(tr->rel, NoLock);
+}
+
+/* A partition's log start offset and high watermark. */
+void
+sk_topic_bounds(SkTopicRef *tr, int partition, int64 *log_start, int64 *hwm)
+{
+	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+	SkPartition *p = part_lock(&t, tr->rel, partition, LW_EXCLUSIVE);
+
+	*hwm = part_hwm(p);
+	*log_start = p->log_start;
+	part_unlock(p);
+	tr->slot = t;
+}
+
+/* The first offset whose timestamp is at or after ts_ms, or -1. */
+int64
+sk_topic_offset_for_time(SkTopicRef *tr, int partition, int64 ts_ms)
+{
+	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+	SkPartition *p = part_lock(&t, tr->rel, partition, LW_EXCLUSIVE);
+	int64		off = part_offset_for_time(tr->rel, p, part_hwm(p), ts_ms);
+
+	part_unlock(p);
+	tr->slot = t;
+	return off;
+}
+
+/*
+ * Flushes WAL that holds records past the partition's high watermark
+ * (asynchronous producers), as a consumer at the end of a partition does;
+ * returns whether there was any.
+ */
+bool
+sk_topic_flush_pending(SkTopicRef *tr, int partition)
+{
+	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+	SkPartition *p = part_lock(&t, tr->rel, partition, LW_EXCLUSIVE);
+	int64		hwm = part_hwm(p);
+	XLogRecPtr	need = InvalidXLogRecPtr;
+
+	if (p->nring > 0 && p->next_offset > hwm && !RecoveryInProgress())
+		need = p->ring_lsn[p->nring - 1];
+	part_unlock(p);
+	tr->slot = t;
+	if (need == InvalidXLogRecPtr)
+		return false;
+	XLogFlush(need);
+	return true;
+}
+
+/* Sleeps until a partition of the topic may have grown, at most ms. */
+void
+sk_topic_wait(SkTopicRef *tr, long ms)
+{
+	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+
+	(void) ConditionVariableTimedSleep(&t->cv, ms, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+}
+
+void
+sk_topic_prepare_wait(SkTopicRef *tr)
+{
+	ConditionVariablePrepareToSleep(&((SkTopicSlot *) tr->slot)->cv);
+}
+
+typedef struct ReadState
+{
+	int64		from;
+	int64		until;
+	int			max;
+	int			n;
+	sk_record_cb cb;
+	void	   *arg;
+} ReadState;
+
+static bool
+read_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
+{
+	ReadState  *rs = (ReadState *) arg;
+	SkRecHeader h;
+	SkRecordView v;
+	const char *p;
+
+	if (len < sizeof(SkRecHeader))
+		return true;
+	memcpy(&h, data, sizeof(h));
+	if (h.offset < rs->from)
+		return true;
+	if (h.offset >= rs->until || rs->n >= rs->max)
+		return false;
+	p = data + sizeof(h);
+	v.offset = h.offset;
+	v.timestamp = h.timestamp;
+	v.keylen = h.keylen;
+	v.key = h.keylen >= 0 ? p : NULL;
+	p += Max(h.keylen, 0);
+	v.vallen = h.vallen;
+	v.value = h.vallen >= 0 ? p : NULL;
+	p += Max(h.vallen, 0);
+	v.nheaders = h.nheaders;
+	v.hdrlen = h.hdrlen;
+	v.headers = p;
+	rs->n++;
+	return rs->cb(&v, rs->arg);
+}
+
+/*
+ * Calls cb for the records of a partition with offsets in [from, until)
+ * (until at most the high watermark), at most max of them, in offset order.
+ * The view points into a locked page: cb must copy what it keeps.  Returns
+ * how many records cb saw.
+ */
+int
+sk_topic_read(SkTopicRef *tr, int partition, int64 from, int64 until, int max,
+			  sk_record_cb cb, void *arg)
+{
+	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+	SkPartition *p = part_lock(&t, tr->rel, partition, LW_SHARED);
+	ReadState	rs;
+	BlockNumber blk;
+
+	rs.from = Max(from, p->log_start);
+	rs.until = Min(until, p->durable_offset);
+	if (RecoveryInProgress())
+		rs.until = Min(until, p->next_offset);
+	rs.max = max;
+	rs.n = 0;
+	rs.cb = cb;
+	rs.arg = arg;
+	blk = rs.from < rs.until ? start_block(p, rs.from) : InvalidBlockNumber;
+	if (BlockNumberIsValid(blk))
+		sk_chain_walk(tr->rel, blk, InvalidBlockNumber, read_rec, &rs, true);
+	part_unlock(p);
+	tr->slot = t;
+	return rs.n;
+}
+
+/* Datums of a record view: topic name datum given; values[0..6]. */
+void
+sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
+					   Datum *values, bool *nulls)
+{
+	values[0] = topic;
+	nulls[0] = false;
+	values[1] = Int32GetDatum(partition);
+	nulls[1] = false;
+	values[2] = Int64GetDatum(v->offset);
+	nulls[2] = false;
+	values[3] = ts_datum(v->timestamp);
+	nulls[3] = false;
+	nulls[4] = v->key == NULL;
+	if (v->key)
+		values[4] = bytes_datum(v->key, v->keylen);
+	nulls[5] = v->value == NULL;
+	if (v->value)
+		values[5] = bytes_datum(v->value, v->vallen);
+	nulls[6] = v->nheaders == 0;
+	if (v->nheaders > 0)
+		values[6] = headers_datum(v->headers, v->nheaders);
+}
+
+/*
+ * Appends a copy of a record (key, value, timestamp, headers) with extra
+ * encoded headers after its own, routed by its key (sticky when NULL), as
+ * the dead-letter path needs.  Returns the partition; *offset is set.
+ */
+int
+sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
+					  uint32 extralen, uint16 nextra, int64 *offset)
+{
+	SkRecHeader h;
+	char	   *rec;
+	Size		len;
+	char	   *p;
+	bytea	   *key = NULL;
+	int			partition;
+	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+
+	memset(&h, 0, sizeof(h));
+	h.timestamp = tr->conf.timestamp_type == SK_TS_LOG_APPEND ? sk_now_ms() : v->timestamp;
+	h.keylen = v->keylen;
+	h.vallen = v->vallen;
+	h.nheaders = v->nheaders + nextra;
+	h.hdrlen = v->hdrlen + extralen;
+	len = sizeof(h) + Max(v->keylen, 0) + Max(v->vallen, 0) + v->hdrlen + extralen;
+	rec = palloc_extended(len, MCXT_ALLOC_HUGE);
+	memcpy(rec, &h, sizeof(h));
+	p = rec + sizeof(h);
+	if (v->keylen > 0)
+		memcpy(p, v->key, v->keylen);
+	p += Max(v->keylen, 0);
+	if (v->vallen > 0)
+		memcpy(p, v->value, v->vallen);
+	p += Max(v->vallen, 0);
+	if (v->hdrlen > 0)
+		memcpy(p, v->headers, v->hdrlen);
+	p += v->hdrlen;
+	if (extralen > 0)
+		memcpy(p, extra, extralen);
+	if (v->key)
+	{
+		key = palloc(VARHDRSZ + v->keylen);
+		SET_VARSIZE(key, VARHDRSZ + v->keylen);
+		memcpy(VARDATA(key), v->key, v->keylen);
+	}
+	partition = route(&tr->conf, tr->rel, key, 0, false, len);
+	*offset = append_records(tr->rel, &t, partition, &rec, &len, 1);
+	tr->slot = t;
+	return partition;
+}
+
+/* Encodes one header (as encode_record does) onto buf. */
+void
+sk_topic_encode_header(StringInfo buf, const char *key, const char *value, int32 vlen)
+{
+	int32		kl = strlen(key);
+
+	appendBinaryStringInfo(buf, (char *) &kl, sizeof(kl));
+	appendBinaryStringInfo(buf, (char *) &vlen, sizeof(vlen));
+	appendBinaryStringInfo(buf, key, kl);
+	if (vlen > 0)
+		appendBinaryStringInfo(buf, value, vlen);
 }

@@ -19,4 +19,48 @@ extern void sk_topic_shmem_init(void *ptr, bool found, int tranche_id);
 extern void sk_topic_after_flush(void);
 extern void sk_topic_maintain(void);
 
+/* Interface for consumer groups (group.c) */
+#include "lib/stringinfo.h"
+#include "store.h"
+
+typedef struct SkTopicRef
+{
+	Relation	rel;
+	SkTopicConf conf;
+	void	   *slot;			/* SkTopicSlot */
+} SkTopicRef;
+
+/* A record as stored, pointing into a locked page. */
+typedef struct SkRecordView
+{
+	int64		offset;
+	int64		timestamp;		/* ms since the Unix epoch */
+	const char *key;			/* NULL: NULL key */
+	int32		keylen;
+	int32		vallen;
+	const char *value;			/* NULL: NULL value */
+	const char *headers;		/* encoded */
+	uint32		hdrlen;
+	uint16		nheaders;
+} SkRecordView;
+
+typedef bool (*sk_record_cb) (const SkRecordView *v, void *arg);
+
+extern Datum sk_ms_to_timestamptz(int64 ms);
+extern int64 sk_timestamptz_to_ms(TimestampTz ts);
+extern bool sk_topic_open(SkTopicRef *tr, const char *name, bool missing_ok, LOCKMODE lockmode);
+extern void sk_topic_close(SkTopicRef *tr);
+extern void sk_topic_bounds(SkTopicRef *tr, int partition, int64 *log_start, int64 *hwm);
+extern int64 sk_topic_offset_for_time(SkTopicRef *tr, int partition, int64 ts_ms);
+extern bool sk_topic_flush_pending(SkTopicRef *tr, int partition);
+extern void sk_topic_prepare_wait(SkTopicRef *tr);
+extern void sk_topic_wait(SkTopicRef *tr, long ms);
+extern int	sk_topic_read(SkTopicRef *tr, int partition, int64 from, int64 until, int max,
+						  sk_record_cb cb, void *arg);
+extern void sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
+								   Datum *values, bool *nulls);
+extern int	sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
+								  uint32 extralen, uint16 nextra, int64 *offset);
+extern void sk_topic_encode_header(StringInfo buf, const char *key, const char *value, int32 vlen);
+
 #endif							/* STREAMKV_TOPIC_H */

@@ -26,6 +26,7 @@
 #include "access/xlogutils.h"
 #include "storage/bufmgr.h"
 
+#include "group.h"
 #include "store.h"
 
 static void sk_redo(XLogReaderState *record);
@@ -100,12 +101,22 @@ sk_redo_op_cb(const SkOpHeader *op, void *arg)
 	sk_redo_apply_op(ra->rnode, ra->chain, op);
 }
 
+static void
+sk_redo_group_cb(const SkOpHeader *op, void *arg)
+{
+	SkRedoArg  *ra = (SkRedoArg *) arg;
+
+	sk_group_redo_op(ra->rnode, op);
+}
+
 /* A complete op (keyspace: a blob of ops) or topic record, after redo. */
 static void
 sk_redo_seq(SkRedoArg *ra, uint8 flags, const char *data, Size len, BlockNumber start_blk)
 {
 	if (flags & SK_APPEND_TOPIC)
 		sk_topic_redo_record(ra->rnode, ra->chain, data, len, start_blk);
+	else if (flags & SK_APPEND_GROUP)
+		sk_for_each_op(data, len, sk_redo_group_cb, ra);
 	else
 		sk_for_each_op(data, len, sk_redo_op_cb, ra);
 }
@@ -307,6 +318,7 @@ sk_redo_switch_rec(XLogReaderState *record)
 		UnlockReleaseBuffer(buf);
 
 	sk_redo_switch(rnode, xlrec.chain, xlrec.live_ops);
+	sk_group_redo_switch(rnode, xlrec.live_ops);
 }
 
 static void
@@ -445,7 +457,7 @@ sk_op_name(uint8 kind)
 		case SK_OP_EXPIRED:
 			return "EXPIRED";
 	}
-	return "?";
+	return sk_group_op_name(kind) ? sk_group_op_name(kind) : "?";
 }
 
 static void

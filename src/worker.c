@@ -44,6 +44,7 @@
 #include "utils/resowner.h"
 #include "utils/resowner_private.h"
 
+#include "group.h"
 #include "keyspace.h"
 #include "kvmem.h"
 #include "topic.h"
@@ -180,6 +181,7 @@ sk_worker_main(Datum arg)
 		old = MemoryContextSwitchTo(roundcxt);
 		sk_worker_round(roundcxt);
 		sk_topic_maintain();
+		sk_group_maintain();
 		sk_async_flush();
 		MemoryContextSwitchTo(old);
 	}

@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * group.h
+ *	  Consumer groups and share groups (group.c): shared memory, redo hooks
+ *	  and the maintenance entry point.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef STREAMKV_GROUP_H
+#define STREAMKV_GROUP_H
+
+#include "store.h"
+
+/* Operation kinds of a groups store's chain (SkOpHeader.kind). */
+#define SK_GOP_CREATE_SHARE		64
+#define SK_GOP_DELETE			65
+#define SK_GOP_COMMIT			66
+#define SK_GOP_MEMBERS			67
+#define SK_GOP_ACQUIRE			68
+#define SK_GOP_ACK				69
+#define SK_GOP_RELEASE			70
+#define SK_GOP_ARCHIVE			71
+#define SK_GOP_SKIP				72
+#define SK_GOP_SHARE_STATE		73
+#define SK_GOP_CONSUMERS		74
+
+extern int	sk_offsets_retention_s;
+
+extern Size sk_group_shmem_size(void);
+extern void sk_group_shmem_init(void *ptr, bool found, int tranche_id);
+extern void sk_group_maintain(void);
+extern const char *sk_group_op_name(uint8 kind);
+
+/* redo hooks (wal.c) */
+extern void sk_group_redo_op(RelFileNode rnode, const SkOpHeader *op);
+extern void sk_group_redo_switch(RelFileNode rnode, uint64 live_ops);
+
+#endif							/* STREAMKV_GROUP_H */
