@@ -254,7 +254,12 @@ SELECT member_id ~ '^member-[0-9a-f-]{8,}$' AS generated, member_id <> :'dyn1' A
   FROM streamkv.join('gdyn', ARRAY['tb']);
 SELECT count(*), count(DISTINCT member) FROM streamkv.members('gdyn');
 SELECT streamkv.leave('gdyn', member) FROM streamkv.members('gdyn');
+-- Empty, no offsets, nobody subscribed: no topics, no lag rows
 SELECT * FROM streamkv.groups() WHERE "group" = 'gdyn';
+SELECT * FROM streamkv.lag('gdyn');
+-- an Empty group can be joined with another strategy
+SELECT member_id, generation_id, assignment FROM streamkv.join('gdyn', ARRAY['tb'], 'solo', 'roundrobin');
+SELECT streamkv.leave('gdyn', 'solo');
 -- static members: the instance id prefixes the generated member id
 SELECT member_id ~ '^inst-a-[0-9a-f-]{8,}$' AS generated, generation_id, assignment
   FROM streamkv.join('gst', ARRAY['ta'], instance_id => 'inst-a', session_timeout_ms => :tmo);
@@ -382,10 +387,12 @@ SELECT streamkv.commit('gpo3', 'p1t', 0, 100);
 SELECT member_id, generation_id FROM streamkv.join('gpo3', ARRAY['p1t'], 'm', auto_offset_reset => 'none', session_timeout_ms => :tmo);
 SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpo3', 'm')$$);
 
--- after a commit and a rebalance, a partition's new owner starts at the committed offset
+-- after a commit and a rebalance, every member starts again from the committed
+-- offsets (each rebalance is a new assignment, as in Kafka's eager protocol):
+-- m1 on partition 0, which it keeps, and m2 on partition 1, which it gets
 SELECT * FROM streamkv.join('gpr', ARRAY['pt'], 'm1', auto_offset_reset => 'earliest', session_timeout_ms => :tmo);
 SELECT pg_temp.poll('gpr', 'm1');
-SELECT streamkv.commit('gpr', 'pt', 0, 6, member => 'm1', generation => 1);
+SELECT streamkv.commit('gpr', 'pt', 0, 4, member => 'm1', generation => 1);
 SELECT streamkv.commit('gpr', 'pt', 1, 2, member => 'm1', generation => 1);
 SELECT * FROM streamkv.join('gpr', ARRAY['pt'], 'm2', auto_offset_reset => 'latest', session_timeout_ms => :tmo);
 -- m1 still on generation 1: fenced
@@ -394,6 +401,7 @@ SELECT pg_temp.err($$SELECT streamkv.commit('gpr', 'pt', 1, 5, member => 'm1', g
 SELECT * FROM streamkv.heartbeat('gpr', 'm1');
 SELECT pg_temp.poll('gpr', 'm1', gen => 2);
 SELECT pg_temp.poll('gpr', 'm2', gen => 2);
+SELECT streamkv.commit('gpr', 'pt', 0, 6, member => 'm1', generation => 2);
 SELECT streamkv.commit('gpr', 'pt', 1, 5, member => 'm2', generation => 2);
 -- m2 leaves: m1 gets partition 1 from m2's commit
 SELECT streamkv.leave('gpr', 'm2');
@@ -448,6 +456,8 @@ SELECT topic, partition, "offset", convert_from(value, 'UTF8') AS value, deliver
 -- everything is held: nothing more to acquire (also with a short wait)
 SELECT count(*) FROM streamkv.acquire('sh_e', 'c2');
 SELECT count(*) FROM streamkv.acquire('sh_e', 'c2', 10, 20);
+-- pending: by partition and offset
+SELECT partition, "offset", consumer, deliveries FROM streamkv.pending('sh_e');
 SELECT streamkv.delete_group('sh_l'), streamkv.delete_group('sh_e');
 
 -- ---------------------------------------------------------------- acquire, ack, release, reject, dead letters
@@ -482,11 +492,11 @@ SELECT partition, "offset", convert_from(value, 'UTF8') AS value, delivery_count
 SELECT streamkv.release('sq', 'c1', 0, 1);
 -- reject: dead-lettered with reason rejected
 SELECT streamkv.reject('sq', 'c1', 0, 2);
-SELECT streamkv.reject('sq', 'c2', 0, 2);
+SELECT streamkv.reject('sq', 'c2', 0, '{2, 2}'::bigint[]);
 SELECT streamkv.reject('sq', 'c2', 0, 2);
 -- released after max_deliveries (2) deliveries: dead-lettered with reason max_deliveries
 SELECT streamkv.release('sq', 'c2', 0, '{1}'::bigint[]);
-SELECT streamkv.ack('sq', 'c2', 0, '{3}'::bigint[]);
+SELECT streamkv.ack('sq', 'c2', 0, '{3, 3}'::bigint[]);
 SELECT count(*) FROM streamkv.pending('sq');
 SELECT count(*) FROM streamkv.acquire('sq', 'c3');
 -- the dead-letter topic: key, value, timestamp and headers of the record plus where it came from
@@ -502,6 +512,16 @@ SELECT "offset", delivery_count FROM streamkv.acquire('sq', 'c3');
 -- c1, c2 and c3 have had records
 SELECT "group", type, state, generation, members, strategy, topics FROM streamkv.groups() WHERE "group" = 'sq';
 SELECT streamkv.ack('sq', 'c3', 0, ARRAY[4]::bigint[]);
+-- a binary record (NUL bytes in key, value and headers, a NULL header value) is
+-- dead-lettered byte for byte
+SELECT "offset" FROM streamkv.produce('jobs', '\x000100'::bytea, key => '\x006b00'::bytea,
+    headers => ARRAY[('bin', '\x00ff'::bytea)::streamkv.header, ('nul', NULL)::streamkv.header]);
+SELECT "offset", key, value, headers FROM streamkv.acquire('sq', 'c3');
+SELECT streamkv.reject('sq', 'c3', 0, 5);
+SELECT "offset", key, value, cardinality(headers) AS nheaders FROM streamkv.fetch('jobs_dlq', 0, 2);
+SELECT h.ord, h.key, left(encode(h.value, 'escape'), 60) AS value, h.value IS NULL AS null_value
+  FROM streamkv.fetch('jobs_dlq', 0, 2) f, unnest(f.headers) WITH ORDINALITY AS h(key, value, ord)
+ ORDER BY h.ord;
 
 -- ---------------------------------------------------------------- share group errors
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('nosuch', 'c1')$$);
@@ -537,7 +557,7 @@ SELECT pg_temp.err($$SELECT streamkv.create_share_group('g1', 'jobs')$$);
 SELECT streamkv.create_share_group('snd', 'jobs', auto_offset_reset => 'earliest');
 SELECT "offset", delivery_count FROM streamkv.acquire('snd', 'c1') ORDER BY "offset";
 SELECT streamkv.reject('snd', 'c1', 0, '{0, 1}'::bigint[]);
-SELECT streamkv.ack('snd', 'c1', 0, '{2, 3, 4}'::bigint[]);
+SELECT streamkv.ack('snd', 'c1', 0, '{2, 3, 4, 5}'::bigint[]);
 SELECT count(*) FROM streamkv.pending('snd');
 SELECT count(*) FROM streamkv.acquire('snd', 'c2');
 SELECT log_end_offset FROM streamkv.partitions('jobs_dlq');
@@ -566,7 +586,7 @@ SELECT count(*) FROM streamkv.acquire('sx', 'c3');
 SELECT count(*) FROM streamkv.pending('sx');
 SELECT streamkv.ack('sx', 'c2', 0, 1);
 SELECT f."offset", convert_from(f.value, 'UTF8') AS value, h.ord, h.key, left(encode(h.value, 'escape'), 60) AS hvalue
-  FROM streamkv.fetch('jobs_dlq', 0, 2) f, unnest(f.headers) WITH ORDINALITY AS h(key, value, ord)
+  FROM streamkv.fetch('jobs_dlq', 0, 3) f, unnest(f.headers) WITH ORDINALITY AS h(key, value, ord)
  ORDER BY f."offset", h.ord;
 
 -- ---------------------------------------------------------------- in-flight window: 4096 records per partition
