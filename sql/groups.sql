@@ -177,6 +177,8 @@ SELECT pg_temp.err($$SELECT * FROM streamkv.heartbeat('gr', 'c1', 3)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.heartbeat('gr', 'c1', 5)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.heartbeat('gr', 'nobody')$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.heartbeat('nosuch', 'c1')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.heartbeat(NULL, 'c1')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.heartbeat('gr', NULL)$$);
 SELECT * FROM streamkv.heartbeat('gr', 'c1', 4);
 -- another strategy while the group has members
 SELECT pg_temp.err($$SELECT * FROM streamkv.join('gr', ARRAY['ta'], 'c4', 'roundrobin')$$);
@@ -289,6 +291,12 @@ SELECT pg_temp.err($$SELECT * FROM streamkv.join('', ARRAY['ta'], 'm')$$);
 SELECT replace(pg_temp.err($$SELECT * FROM streamkv.join(repeat('x', 250), ARRAY['ta'], 'm')$$), repeat('x', 250), 'x…x');
 SELECT pg_temp.err($$SELECT * FROM streamkv.join('gerr', ARRAY['ta'], '')$$);
 SELECT replace(pg_temp.err($$SELECT * FROM streamkv.join('gerr', ARRAY['ta'], repeat('m', 256))$$), repeat('m', 256), 'm…m');
+-- NULL where NULL means nothing: 22004
+SELECT pg_temp.err($$SELECT * FROM streamkv.join(NULL, ARRAY['ta'], 'm')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.join('gerr', ARRAY['ta', NULL], 'm')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.join('gerr', ARRAY['ta'], 'm', NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.join('gerr', ARRAY['ta'], 'm', session_timeout_ms => NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.join('gerr', ARRAY['ta'], 'm', auto_offset_reset => NULL)$$);
 SELECT count(*) FROM streamkv.groups() WHERE "group" = 'gerr';
 -- the limits of session_timeout_ms are allowed
 SELECT member_id, generation_id FROM streamkv.join('gerr', ARRAY['ta'], 'm', session_timeout_ms => 3600000);
@@ -362,6 +370,10 @@ SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpc', 'm', 10, -1)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpc', 'ghost')$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpc', 'm', 10, 0, 2)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.poll('nosuch', 'm')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.poll(NULL, 'm')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpc', NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpc', 'm', NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.poll('gpc', 'm', 10, NULL)$$);
 -- the failed polls did not move the position
 SELECT "offset" FROM streamkv.produce('p1t', 'x5'::text);
 SELECT pg_temp.poll('gpc', 'm', 10, 1);
@@ -433,6 +445,11 @@ SELECT pg_temp.err($$SELECT streamkv.create_share_group('s_err', 'jobs', auto_of
 SELECT pg_temp.err($$SELECT streamkv.create_share_group('s_err', 'jobs', auto_offset_reset => 'bogus')$$);
 SELECT pg_temp.err($$SELECT streamkv.create_share_group('', 'jobs')$$);
 SELECT replace(pg_temp.err($$SELECT streamkv.create_share_group(repeat('x', 250), 'jobs')$$), repeat('x', 250), 'x…x');
+SELECT pg_temp.err($$SELECT streamkv.create_share_group(NULL, 'jobs')$$);
+SELECT pg_temp.err($$SELECT streamkv.create_share_group('s_err', NULL)$$);
+SELECT pg_temp.err($$SELECT streamkv.create_share_group('s_err', 'jobs', NULL)$$);
+SELECT pg_temp.err($$SELECT streamkv.create_share_group('s_err', 'jobs', max_deliveries => NULL)$$);
+SELECT pg_temp.err($$SELECT streamkv.create_share_group('s_err', 'jobs', auto_offset_reset => NULL)$$);
 SELECT count(*) FROM streamkv.groups() WHERE "group" = 's_err';
 -- the limits are allowed
 SELECT streamkv.create_share_group('s_lim', 'jobs', lock_duration_ms => 1, max_deliveries => 100);
