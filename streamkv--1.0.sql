@@ -525,6 +525,11 @@ AS 'MODULE_PATHNAME', 'sk_share_pending' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.pending(text) IS
   'Records of a share group that are delivered but not yet acknowledged (like XPENDING): consumer, time since delivery, delivery count and lock deadline (in the past when the lock expired)';
 
+CREATE FUNCTION streamkv.compact_groups() RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_group_compact' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.compact_groups() IS
+  'Rewrites this database''s groups store now as a snapshot of every group (writes do this by themselves when the log has grown four times past the last snapshot); returns the operations in the snapshot';
+
 -- ==== src/sql/50_primitives.sql
 -- Stateless primitives (issue #5): geohashes, Redis geo scores and
 -- distances, Kafka's partitioner, Redis Cluster key slots and the bloom

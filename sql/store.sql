@@ -4,7 +4,7 @@ SELECT streamkv.flushdb();
 SELECT amname FROM pg_am WHERE amname = 'streamkv_store';
 SELECT c.relname, a.amname
   FROM pg_class c JOIN pg_am a ON a.oid = c.relam
- WHERE c.relnamespace = 'streamkv'::regnamespace AND c.relkind = 'i';
+ WHERE c.relnamespace = 'streamkv'::regnamespace AND c.relkind = 'i' ORDER BY 1;
 -- The anchor table stays empty and its stores cannot be rebuilt or scanned.
 INSERT INTO streamkv.store_anchor VALUES (1);
 SELECT count(*) FROM streamkv.store_anchor;

@@ -66,7 +66,7 @@ SELECT pg_temp.err($$SELECT streamkv.create_topic('bad', 1, NULL)$$);
 SELECT pg_temp.err($$SELECT streamkv.create_topic('bad', timestamp_type => NULL)$$);
 -- none of the failures created anything
 SELECT name FROM streamkv.topics() ORDER BY name;
-SELECT count(*) FROM pg_class WHERE relnamespace = 'streamkv'::regnamespace AND relname LIKE 'topic_%';
+SELECT count(*) FROM pg_class WHERE relnamespace = 'streamkv'::regnamespace AND relname LIKE 'topic_%' AND relkind = 'i';
 
 -- ---------------------------------------------------------------- alter_topic
 SELECT streamkv.alter_topic('orders', partitions => 4);
@@ -392,4 +392,4 @@ SELECT "offset" FROM streamkv.produce('ret', 'after'::text);
 -- ---------------------------------------------------------------- clean up
 SELECT streamkv.drop_topic(name) FROM streamkv.topics() ORDER BY name;
 SELECT count(*) FROM streamkv.topics();
-SELECT count(*) FROM pg_class WHERE relnamespace = 'streamkv'::regnamespace AND relname LIKE 'topic_%';
+SELECT count(*) FROM pg_class WHERE relnamespace = 'streamkv'::regnamespace AND relname LIKE 'topic_%' AND relkind = 'i';

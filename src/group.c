@@ -189,6 +189,7 @@ typedef struct SkGroupDb
 	uint64		chain_ops;
 	uint64		snapshot_ops;	/* operations written by the last compaction */
 	uint64		compactions;
+	bool		replayed;		/* redo changed it: heartbeat times are stale */
 	int32		ngroups;
 	int32		cap;
 	dsa_pointer groups;			/* dsa_pointer[cap] of SkGroup */
@@ -544,12 +545,19 @@ share_entry(SkSharePart *sp, int64 off)
 	return &sp->e[off % SK_SHARE_WINDOW];
 }
 
+/*
+ * Moves the window's start past done records; an empty window is freed
+ * (its start is kept in gp->committed), so idle partitions cost no memory.
+ * sp is invalid afterwards.
+ */
 static void
 share_advance(SkGPart *gp, SkSharePart *sp)
 {
 	while (sp->start < sp->next && share_entry(sp, sp->start)->state == ES_DONE)
 		sp->start++;
 	gp->committed = sp->start;
+	if (sp->start == sp->next)
+		g_free(&gp->share, sizeof(SkSharePart));
 }
 
 /* ------------------------------------------------------------------------
@@ -1158,6 +1166,27 @@ gload_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
 	return true;
 }
 
+/*
+ * Heartbeat times are not durable: after a load, or on a promoted standby
+ * whose copy redo kept, every member gets a full session timeout from now.
+ */
+static void
+touch_members(SkGroupDb *db, int64 now)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < db->ngroups; i++)
+	{
+		SkGroup    *g = db_group(db, i);
+		SkMember   *ms = g_members(g);
+
+		for (j = 0; j < g->nmembers; j++)
+			ms[j].last_seen = now;
+	}
+	db->replayed = false;
+}
+
 /* Caller holds db->lock exclusively. */
 static void
 gdb_load(SkGroupDb *db, Relation rel)
@@ -1165,8 +1194,6 @@ gdb_load(SkGroupDb *db, Relation rel)
 	SkMetaPageData meta;
 	GLoad		gl;
 	int64		now = sk_now_ms();
-	int			i,
-				j;
 
 	if (db->state != SK_DB_NOT_LOADED)
 		db_clear(db);
@@ -1187,15 +1214,7 @@ gdb_load(SkGroupDb *db, Relation rel)
 	db->applied_seq = gl.maxseq;
 	db->chain_ops = gl.nops;
 	db->snapshot_ops = gl.nops;
-	/* heartbeat times are not durable: everyone gets a full session timeout */
-	for (i = 0; i < db->ngroups; i++)
-	{
-		SkGroup    *g = db_group(db, i);
-		SkMember   *ms = g_members(g);
-
-		for (j = 0; j < g->nmembers; j++)
-			ms[j].last_seen = now;
-	}
+	touch_members(db, now);
 	db->state = SK_DB_READY;
 }
 
@@ -1251,6 +1270,7 @@ sk_group_redo_op(RelFileNode rnode, const SkOpHeader *op)
 		{
 			db->applied_seq = op->seq;
 			db->chain_ops++;
+			db->replayed = true;
 		}
 		else
 			db->state = SK_DB_BROKEN;
@@ -1917,6 +1937,8 @@ expire_members(GCtx *c, SkGroup *g)
 
 	if (g->type != GT_CONSUMER || RecoveryInProgress())
 		return false;
+	if (c->db->replayed)
+		touch_members(c->db, c->now);
 	for (i = 0; i < g->nmembers; i++)
 		if (ms[i].last_seen + ms[i].session_ms < c->now)
 			any = true;
@@ -1999,8 +2021,12 @@ static void
 gc_flush(GCompact *gc)
 {
 	if (gc->buf.len > 0)
-		sk_chain_append_ops(gc->rel, &gc->pos, (const char *const *) &gc->buf.data,
-							(Size *) &gc->buf.len, 1, SK_APPEND_GROUP, NULL);
+	{
+		const char *data = gc->buf.data;
+		Size		len = gc->buf.len;
+
+		sk_chain_append_ops(gc->rel, &gc->pos, &data, &len, 1, SK_APPEND_GROUP, NULL);
+	}
 	resetStringInfo(&gc->buf);
 }
 
@@ -3431,7 +3457,11 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 			}
 			if (ap->n > 0)
 			{
+				/* not waited for at commit: a lost lock is an expired lock */
+				XLogRecPtr	mark = sk_wal_mark();
+
 				log_share_offsets(&c, SK_GOP_ACQUIRE, group, consumer, p, lock_until, ap->offs, ap->n);
+				sk_wal_lazy(mark);
 				g = must_group(&c, group, GT_SHARE);
 				nplan++;
 			}
@@ -3723,4 +3753,19 @@ sk_group_maintain(void)
 		LWLockRelease(&db->lock);
 		FreeFakeRelcacheEntry(c.rel);
 	}
+}
+
+PG_FUNCTION_INFO_V1(sk_group_compact);
+Datum
+sk_group_compact(PG_FUNCTION_ARGS)
+{
+	GCtx		c;
+	int64		n;
+
+	gctx_open(&c, true);
+	gctx_lock(&c, LW_EXCLUSIVE);
+	g_compact(&c);
+	n = c.db->chain_ops;
+	gctx_close(&c);
+	PG_RETURN_INT64(n);
 }

@@ -124,7 +124,7 @@ my $start_before = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time
 my $logpos = -s $node->logfile;
 ok(kill('KILL', $pid), "SIGKILL to backend $pid");
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $logpos);
-$node->poll_query_until('postgres', 'SELECT true') or die 'no restart';
+sk_wait_restart($node);
 eval { $bg->quit };
 sk_is_dump(sk_dump($node), $expected, 'after a backend SIGKILL and crash-restart the keyspace is intact');
 
@@ -142,7 +142,7 @@ usleep(300_000);
 $logpos = -s $node->logfile;
 ok(kill('KILL', $pid), "SIGKILL to backend $pid in the middle of a batch");
 $node->wait_for_log(qr/all server processes terminated; reinitializing/, $logpos);
-$node->poll_query_until('postgres', 'SELECT true') or die 'no restart';
+sk_wait_restart($node);
 eval { $bg->quit };
 
 my $n = $node->safe_psql('postgres', q{SELECT count(*) FROM streamkv.keys('batch*')});

@@ -165,3 +165,8 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'sk_share_pending' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.pending(text) IS
   'Records of a share group that are delivered but not yet acknowledged (like XPENDING): consumer, time since delivery, delivery count and lock deadline (in the past when the lock expired)';
+
+CREATE FUNCTION streamkv.compact_groups() RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_group_compact' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.compact_groups() IS
+  'Rewrites this database''s groups store now as a snapshot of every group (writes do this by themselves when the log has grown four times past the last snapshot); returns the operations in the snapshot';

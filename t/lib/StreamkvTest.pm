@@ -15,12 +15,31 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(sk_new_node sk_node free_port sk_dump sk_dump_sql sk_model_dump
+our @EXPORT = qw(sk_wait_restart sk_new_node sk_node free_port sk_dump sk_dump_sql sk_model_dump
   sk_sqlstate sk_is_dump);
 
 my %used_port;
 
 # First port in [$lo, $hi] not handed out yet and bindable on 127.0.0.1.
+# Waits until a crash-restarting server accepts queries again.  Not
+# poll_query_until: while the server refuses connections psql exits before
+# reading its stdin, and IPC::Run dies of the broken pipe.
+sub sk_wait_restart
+{
+	my ($node) = @_;
+	local $SIG{PIPE} = 'IGNORE';
+	for (1 .. 1200)
+	{
+		my $ok = eval {
+			my ($ret, $out) = $node->psql('postgres', 'SELECT 1');
+			$ret == 0 && $out eq '1';
+		};
+		return 1 if $ok;
+		select(undef, undef, undef, 0.1);
+	}
+	die 'the server did not come back';
+}
+
 sub free_port
 {
 	my ($lo, $hi) = @_;
