@@ -621,6 +621,28 @@ SELECT streamkv.delete_group('sw');
 SELECT count(*) FROM streamkv.groups() WHERE "group" = 'sw';
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sw', 'c1')$$);
 
+-- ================================================================ compact_groups
+-- rewrites the store as a snapshot of every group: the same groups before and
+-- after, the same snapshot when nothing changed, and groups work on
+SELECT "offset" FROM streamkv.produce('jobs2', 'x2'::text);
+SELECT "offset", delivery_count FROM streamkv.acquire('sx', 'c1');
+CREATE TEMP TABLE groups_before AS SELECT * FROM streamkv.groups();
+CREATE TEMP TABLE pending_before AS SELECT "offset", consumer, deliveries, locked_until FROM streamkv.pending('sx');
+SELECT (SELECT count(*) FROM groups_before) AS groups, (SELECT count(*) FROM pending_before) AS pending;
+SELECT streamkv.compact_groups() AS n1 \gset
+SELECT :n1 > 0 AS has_ops, streamkv.compact_groups() = :n1 AS same_snapshot;
+SELECT count(*) AS changed_groups FROM (
+    (SELECT * FROM streamkv.groups() EXCEPT ALL SELECT * FROM groups_before)
+    UNION ALL
+    (SELECT * FROM groups_before EXCEPT ALL SELECT * FROM streamkv.groups())) d;
+SELECT count(*) AS changed_pending FROM (
+    (SELECT "offset", consumer, deliveries, locked_until FROM streamkv.pending('sx') EXCEPT ALL SELECT * FROM pending_before)
+    UNION ALL
+    (SELECT * FROM pending_before EXCEPT ALL SELECT "offset", consumer, deliveries, locked_until FROM streamkv.pending('sx'))) d;
+SELECT streamkv.commit('gp', 'pt', 0, 5, member => 'm1', generation => 1);
+SELECT partition, "offset" FROM streamkv.committed('gp', 'pt');
+SELECT streamkv.ack('sx', 'c1', 0, 2);
+
 -- ================================================================ groups(), offsets retention
 SELECT "group", type, state, generation, CASE WHEN type = 'consumer' THEN members END AS members, strategy, topics
   FROM streamkv.groups();
