@@ -2661,6 +2661,11 @@ sk_group_join(PG_FUNCTION_ARGS)
 			subs = lappend(subs, t);
 	}
 	list_sort(subs, cmp_str);
+	if (list_length(subs) > 256)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a member subscribes to at most 256 topics"),
+				 errdetail("%d topics were given.", list_length(subs))));
 
 	gctx_open(&c, true);
 	foreach(lc, subs)
