@@ -17,6 +17,25 @@ SELECT partition, log_start_offset, high_watermark, records FROM streamkv.partit
 SELECT partition, "offset", convert_from(value, 'UTF8') AS value
   FROM streamkv.fetch('demo_orders', streamkv.kafka_partition(convert_to('customer-7', 'UTF8'), 3), 0, 2);
 
+-- Consumer groups: server-side assignment, poll, committed offsets and lag
+SELECT member_id, generation_id, assignment
+  FROM streamkv.join('demo_billing', ARRAY['demo_orders'], member => 'billing-1', auto_offset_reset => 'earliest');
+SELECT partition, "offset", convert_from(value, 'UTF8') AS value FROM streamkv.poll('demo_billing', 'billing-1', 3);
+SELECT streamkv.commit('demo_billing', 'demo_orders', 0, 2, 'processed');
+SELECT * FROM streamkv.lag('demo_billing');
+SELECT streamkv.leave('demo_billing', 'billing-1');
+
+-- A share group: a queue over the topic with locks, retries and dead letters
+SELECT streamkv.create_topic('demo_dead_letters');
+SELECT streamkv.create_share_group('demo_workers', 'demo_orders', lock_duration_ms => 30000,
+       max_deliveries => 3, dead_letter_topic => 'demo_dead_letters', auto_offset_reset => 'earliest');
+SELECT partition, "offset", delivery_count FROM streamkv.acquire('demo_workers', 'worker-1', 3);
+SELECT streamkv.reject('demo_workers', 'worker-1', partition, "offset")
+  FROM streamkv.pending('demo_workers') LIMIT 1;
+SELECT partition, "offset", consumer, deliveries FROM streamkv.pending('demo_workers');
+SELECT h.key, convert_from(h.value, 'UTF8') AS value
+  FROM streamkv.fetch('demo_dead_letters', 0, 0, 1) f, unnest(f.headers) h;
+
 -- Stateless primitives
 SELECT streamkv.geohash_encode(-122.4194, 37.7749, 7) AS sf_geohash;
 SELECT streamkv.geo_distance(13.361389, 38.115556, 15.087269, 37.502669, 'km') AS palermo_catania_km;

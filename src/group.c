@@ -1342,18 +1342,7 @@ typedef struct GCtx
 static Oid
 groups_store_oid(void)
 {
-	Oid			nsp = get_namespace_oid("streamkv", true);
-	Oid			relid = InvalidOid;
-
-	if (OidIsValid(nsp))
-		relid = get_relname_relid("groups_store", nsp);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("extension \"streamkv\" is not installed in database \"%s\"",
-						get_database_name(MyDatabaseId)),
-				 errhint("Run CREATE EXTENSION streamkv.")));
-	return relid;
+	return sk_named_store_oid("groups_store", false);
 }
 
 static void

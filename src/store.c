@@ -491,13 +491,13 @@ sk_chain_truncate(Relation rel, uint16 chain, BlockNumber new_head,
 }
 
 Oid
-sk_keyspace_store_oid(bool missing_ok)
+sk_named_store_oid(const char *relname, bool missing_ok)
 {
 	Oid			nsp = get_namespace_oid("streamkv", true);
 	Oid			relid = InvalidOid;
 
 	if (OidIsValid(nsp))
-		relid = get_relname_relid("keyspace_store", nsp);
+		relid = get_relname_relid(relname, nsp);
 	if (!OidIsValid(relid) && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -505,6 +505,12 @@ sk_keyspace_store_oid(bool missing_ok)
 						get_database_name(MyDatabaseId)),
 				 errhint("Run CREATE EXTENSION streamkv.")));
 	return relid;
+}
+
+Oid
+sk_keyspace_store_oid(bool missing_ok)
+{
+	return sk_named_store_oid("keyspace_store", missing_ok);
 }
 
 /* ------------------------------------------------------------------------
