@@ -111,6 +111,7 @@ sk_init_metapage(Page page, uint32 kind, uint32 nchains)
 		meta->chains[i].head = InvalidBlockNumber;
 		meta->chains[i].tail = InvalidBlockNumber;
 	}
+	meta->alloc_next = SK_METAPAGE_BLKNO + 1;
 
 	/*
 	 * Move pd_lower past the metapage struct: the "hole" between pd_lower and
@@ -546,6 +547,49 @@ typedef struct SkPlanItem
 	Size		len;
 } SkPlanItem;
 
+/*
+ * Redo and the primary alike: a new page of an APPEND record at or past
+ * alloc_next moves it (caller holds the metapage exclusively, in a critical
+ * section or in redo).
+ */
+void
+sk_meta_note_new_block(Page metapage, BlockNumber blk)
+{
+	SkMetaPageData *meta = SkPageGetMeta(metapage);
+
+	if (SkMetaHasAllocNext(metapage) && blk >= meta->alloc_next)
+		meta->alloc_next = blk + 1;
+}
+
+/*
+ * Makes the relation at least need + 1 blocks long, extending it ahead by
+ * an eighth of its size (8 to 512 blocks) in one write of its last block,
+ * as hash indexes do (_hash_alloc_buckets): the blocks in between are holes
+ * that read as zeros.  Nothing is logged: no WAL record names these blocks
+ * until an APPEND initializes one (REGBUF_WILL_INIT), and redo extends the
+ * relation as far as it needs.  Caller holds the metapage exclusively (which
+ * serializes the store's allocations) and is not in a critical section (this
+ * can fail, e.g. on a full disk).  Returns the new number of blocks.
+ */
+static BlockNumber
+sk_extend(Relation rel, BlockNumber need, BlockNumber nblocks)
+{
+	BlockNumber chunk = Min(Max(nblocks / 8, 8), 512);
+	BlockNumber target = Max(need + 1, nblocks) + chunk;
+	PGAlignedBlock zero;
+
+	LockRelationForExtension(rel, ExclusiveLock);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if (nblocks <= need)
+	{
+		memset(zero.data, 0, BLCKSZ);
+		smgrextend(RelationGetSmgr(rel), MAIN_FORKNUM, target - 1, zero.data, false);
+		nblocks = target;
+	}
+	UnlockRelationForExtension(rel, ExclusiveLock);
+	return nblocks;
+}
+
 static void
 sk_add_item_crit(Page page, const char *data, Size len)
 {
@@ -664,13 +708,23 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			}
 		}
 
-		/* Allocate new pages: the free list first, then extend. */
+		/*
+		 * Allocate new pages: the free list first, then never-used blocks
+		 * from alloc_next on (extending the relation ahead when it ends
+		 * there).  Those are read without I/O (RBM_ZERO_AND_LOCK): whatever
+		 * the file holds there, no logged state refers to it.
+		 */
 		if (nnew > 0)
 		{
+			BlockNumber next_fresh = InvalidBlockNumber;
+			BlockNumber nblocks = InvalidBlockNumber;
+
 			metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
 			LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 			meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
 			new_free_head = meta->free_head;
+			if (SkMetaHasAllocNext(BufferGetPage(metabuf)))
+				next_fresh = Max(meta->alloc_next, SK_METAPAGE_BLKNO + 1);
 			for (i = 0; i < nnew; i++)
 			{
 				if (BlockNumberIsValid(new_free_head))
@@ -679,6 +733,16 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 					LockBuffer(newbufs[i], BUFFER_LOCK_EXCLUSIVE);
 					new_free_head = SkPageGetOpaque(BufferGetPage(newbufs[i]))->next;
 					ntaken++;
+				}
+				else if (BlockNumberIsValid(next_fresh))
+				{
+					if (!BlockNumberIsValid(nblocks))
+						nblocks = RelationGetNumberOfBlocks(rel);
+					if (next_fresh >= nblocks)
+						nblocks = sk_extend(rel, next_fresh, nblocks);
+					newbufs[i] = ReadBufferExtended(rel, MAIN_FORKNUM, next_fresh,
+													RBM_ZERO_AND_LOCK, NULL);
+					next_fresh++;
 				}
 				else
 				{
@@ -738,6 +802,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		{
 			Page		p = BufferGetPage(newbufs[i]);
 
+			sk_meta_note_new_block(BufferGetPage(metabuf), BufferGetBlockNumber(newbufs[i]));
 			sk_init_page(p, SK_PAGE_CHAIN, pos->chain);
 			SkPageGetOpaque(p)->next =
 				(i + 1 < nnew) ? BufferGetBlockNumber(newbufs[i + 1]) : InvalidBlockNumber;

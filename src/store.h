@@ -78,9 +78,25 @@ typedef struct SkMetaPageData
 	uint32		nfree;
 	SkChainMeta chains[SK_MAX_CHAINS];	/* topics: seq_base = log start */
 	SkTopicConf topic;
+
+	/*
+	 * Every block at or past alloc_next has never been part of a chain or
+	 * of the free list: blocks there that exist in the file (the relation is
+	 * extended ahead, several blocks at a time, without WAL) are free and
+	 * uninitialized, whatever a crash left in them.  Advanced with the
+	 * APPEND record that first uses a block.  Stores whose metapage ends
+	 * before this field (pd_lower) extend one block at a time.
+	 */
+	BlockNumber alloc_next;
+	uint32		unused2;
 } SkMetaPageData;
 
 #define SkPageGetMeta(page) ((SkMetaPageData *) PageGetContents(page))
+
+/* Whether the metapage has alloc_next (stores created before it did not). */
+#define SkMetaHasAllocNext(page) \
+	(((PageHeader) (page))->pd_lower >= \
+	 (char *) &SkPageGetMeta(page)->unused2 - (char *) (page))
 
 /*
  * Items on chain pages are fragments of operations: a 4-byte header then
@@ -262,6 +278,7 @@ extern XLogRecPtr sk_store_flush(Relation rel, const uint64 *seq_base);
 /* wal.c */
 extern void sk_rmgr_register(void);
 extern void sk_apply_item(Page page, const char *data, Size len);
+extern void sk_meta_note_new_block(Page metapage, BlockNumber blk);
 
 /* kvmem.c hooks used by redo */
 extern void sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op);

@@ -202,6 +202,13 @@ sk_redo_append(XLogReaderState *record)
 
 			meta->free_head = xlrec.new_free_head;
 			meta->nfree -= xlrec.nfree_taken;
+			for (i = 0; i < xlrec.nnew; i++)
+			{
+				BlockNumber nb;
+
+				XLogRecGetBlockTag(record, 2 + i, NULL, NULL, &nb);
+				sk_meta_note_new_block(page, nb);
+			}
 			if (!(xlrec.flags & SK_APPEND_DETACHED))
 			{
 				SkChainMeta *cm = &meta->chains[xlrec.chain];
