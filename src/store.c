@@ -590,11 +590,32 @@ sk_extend(Relation rel, BlockNumber need, BlockNumber nblocks)
 	return nblocks;
 }
 
-static void
-sk_add_item_crit(Page page, const char *data, Size len)
+/*
+ * Appends an item (fragment header, then len bytes of data) after the last
+ * one of a chain page, as PageAddItem would (redo uses it on the logged
+ * copy), without an intermediate copy.  Returns the item on the page.
+ */
+static char *
+sk_add_item_crit(Page page, uint8 flags, const char *data, Size len)
 {
-	if (PageAddItem(page, (Item) data, len, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
-		elog(PANIC, "streamkv: failed to add item of %zu bytes to page", len);
+	PageHeader	ph = (PageHeader) page;
+	Size		itemlen = sizeof(SkFragHeader) + len;
+	OffsetNumber off = PageGetMaxOffsetNumber(page) + 1;
+	SkFragHeader fh;
+	char	   *dst;
+
+	if (ph->pd_upper < ph->pd_lower + sizeof(ItemIdData) + MAXALIGN(itemlen) ||
+		ph->pd_upper > ph->pd_special)
+		elog(PANIC, "streamkv: failed to add item of %zu bytes to page", itemlen);
+	ph->pd_upper -= MAXALIGN(itemlen);
+	ItemIdSetNormal(PageGetItemId(page, off), ph->pd_upper, itemlen);
+	ph->pd_lower += sizeof(ItemIdData);
+	dst = (char *) page + ph->pd_upper;
+	memset(&fh, 0, sizeof(fh));
+	fh.flags = flags;
+	memcpy(dst, &fh, sizeof(fh));
+	memcpy(dst + sizeof(fh), data, len);
+	return dst;
 }
 
 /*
@@ -622,9 +643,8 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 	Size		offset = 0;
 	int			maxitems = 64;
 	SkPlanItem *items = palloc(sizeof(SkPlanItem) * maxitems);
-	StringInfoData wal;
+	xl_sk_item *hdrs = palloc(sizeof(xl_sk_item) * maxitems);
 
-	initStringInfo(&wal);
 	if (pos->detached)
 		tailblk = pos->tail;
 	else
@@ -652,7 +672,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		xl_sk_append xlrec;
 		SkMetaPageData *meta = NULL;
 		int			i;
-		Size		itemsoff;
+		Size		wal_len;
 
 		if (BlockNumberIsValid(tailblk))
 		{
@@ -676,6 +696,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			{
 				maxitems *= 2;
 				items = repalloc(items, sizeof(SkPlanItem) * maxitems);
+				hdrs = repalloc(hdrs, sizeof(xl_sk_item) * maxitems);
 			}
 			if (rem <= room ||
 				(room >= SK_MIN_FRAGMENT && (rem > fresh_room || offset > 0)))
@@ -774,27 +795,22 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			xlrec.flags |= SK_APPEND_OPDATA;
 			xlrec.opdata_len = lens[first_op];
 		}
-		resetStringInfo(&wal);
-		appendBinaryStringInfo(&wal, (char *) &xlrec, sizeof(xlrec));
-		itemsoff = wal.len;
+		/*
+		 * The record's main data: header, then each item (xl_sk_item, then
+		 * the item as it is on the page: registered in place, no copy), then
+		 * the continued op.
+		 */
+		wal_len = sizeof(xlrec);
 		for (i = 0; i < nitems; i++)
 		{
-			xl_sk_item it;
-			SkFragHeader fh;
-
-			it.block_id = items[i].page + 1;
-			it.unused = 0;
-			it.len = sizeof(SkFragHeader) + items[i].len;
-			memset(&fh, 0, sizeof(fh));
-			fh.flags = items[i].flags;
-			appendBinaryStringInfo(&wal, (char *) &it, sizeof(it));
-			appendBinaryStringInfo(&wal, (char *) &fh, sizeof(fh));
-			appendBinaryStringInfo(&wal, items[i].data, items[i].len);
+			hdrs[i].block_id = items[i].page + 1;
+			hdrs[i].unused = 0;
+			hdrs[i].len = sizeof(SkFragHeader) + items[i].len;
+			wal_len += sizeof(xl_sk_item) + hdrs[i].len;
 		}
-		if (xlrec.opdata_len > 0)
-			appendBinaryStringInfo(&wal, ops[first_op], lens[first_op]);
+		wal_len += xlrec.opdata_len;
 
-		XLogEnsureRecordSpace(1 + nnew, 1);
+		XLogEnsureRecordSpace(1 + nnew, 2 + 2 * nitems);
 
 		START_CRIT_SECTION();
 
@@ -810,19 +826,25 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		if (BufferIsValid(tailbuf) && nnew > 0)
 			SkPageGetOpaque(BufferGetPage(tailbuf))->next = BufferGetBlockNumber(newbufs[0]);
 
+		if (RelationNeedsWAL(rel))
 		{
-			const char *p = wal.data + itemsoff;
+			XLogBeginInsert();
+			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+		}
+		for (i = 0; i < nitems; i++)
+		{
+			Page		page = items[i].page == 0 ? BufferGetPage(tailbuf) :
+			BufferGetPage(newbufs[items[i].page - 1]);
+			char	   *onpage = sk_add_item_crit(page, items[i].flags, items[i].data, items[i].len);
 
-			for (i = 0; i < nitems; i++)
+			if (RelationNeedsWAL(rel))
 			{
-				Page		page = items[i].page == 0 ? BufferGetPage(tailbuf) :
-				BufferGetPage(newbufs[items[i].page - 1]);
-
-				p += sizeof(xl_sk_item);
-				sk_add_item_crit(page, p, sizeof(SkFragHeader) + items[i].len);
-				p += sizeof(SkFragHeader) + items[i].len;
+				XLogRegisterData((char *) &hdrs[i], sizeof(xl_sk_item));
+				XLogRegisterData(onpage, hdrs[i].len);
 			}
 		}
+		if (xlrec.opdata_len > 0 && RelationNeedsWAL(rel))
+			XLogRegisterData(unconstify(char *, ops[first_op]), lens[first_op]);
 
 		if (nnew > 0)
 		{
@@ -846,8 +868,6 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 
 		if (RelationNeedsWAL(rel))
 		{
-			XLogBeginInsert();
-			XLogRegisterData(wal.data, wal.len);
 			if (nnew > 0)
 				XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
 			if (BufferIsValid(tailbuf))
@@ -867,7 +887,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 
 		END_CRIT_SECTION();
 
-		sk_note_wal(lsn, wal.len);
+		sk_note_wal(lsn, wal_len);
 
 		if (start_blks)
 			for (i = 0; i < nitems; i++)
@@ -893,7 +913,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			UnlockReleaseBuffer(tailbuf);
 	}
 	pfree(items);
-	pfree(wal.data);
+	pfree(hdrs);
 	return lsn;
 }
 
