@@ -1138,16 +1138,23 @@ sk_produce(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* produce_agg: records are buffered per partition and appended in batches. */
+/*
+ * produce_agg: records are encoded straight into one buffer per partition
+ * (MAXALIGN'd, back to back: no allocation per record) and appended in
+ * batches of SK_AGG_FLUSH_BYTES.
+ */
 #define SK_AGG_FLUSH_BYTES	(256 * 1024)
 
 typedef struct AggPart
 {
-	char	  **recs;
+	char	   *buf;			/* encoded records */
+	Size		used;
+	Size		cap;
+	Size	   *offs;			/* record i starts at buf + offs[i] */
 	Size	   *lens;
+	char	  **recs;			/* filled at flush time */
 	int			n;
-	int			cap;
-	Size		bytes;
+	int			ncap;
 } AggPart;
 
 typedef struct SkAggState
@@ -1156,6 +1163,7 @@ typedef struct SkAggState
 	Oid			relid;
 	Relation	rel;
 	SkTopicConf conf;
+	Size		namelen;
 	SkTopicSlot *slot;
 	AggPart		parts[SK_MAX_PARTITIONS];
 	int64		count;
@@ -1166,22 +1174,21 @@ agg_flush(SkAggState *st, int partition)
 {
 	AggPart    *ap = &st->parts[partition];
 	int			i;
+	int64		now;
 
 	if (ap->n == 0)
 		return;
 	/* one clock reading per batch: its records are appended together */
+	now = sk_now_ms();
+	for (i = 0; i < ap->n; i++)
 	{
-		int64		now = sk_now_ms();
-
-		for (i = 0; i < ap->n; i++)
-			((SkRecHeader *) ap->recs[i])->timestamp = now;
+		ap->recs[i] = ap->buf + ap->offs[i];
+		((SkRecHeader *) ap->recs[i])->timestamp = now;
 	}
 	append_records(st->rel, &st->slot, partition, ap->recs, ap->lens, ap->n);
-	for (i = 0; i < ap->n; i++)
-		pfree(ap->recs[i]);
 	st->count += ap->n;
 	ap->n = 0;
-	ap->bytes = 0;
+	ap->used = 0;
 }
 
 PG_FUNCTION_INFO_V1(sk_produce_agg_step);
@@ -1189,13 +1196,14 @@ Datum
 sk_produce_agg_step(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
-	SkAggState   *st;
-	MemoryContext old;
-	char	   *rec;
+	SkAggState *st;
 	Size		len;
 	int			partition;
 	bytea	   *key;
+	bytea	   *value;
 	AggPart    *ap;
+	SkRecHeader h;
+	char	   *dst;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "produce_agg called in non-aggregate context");
@@ -1214,43 +1222,75 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 		st = MemoryContextAllocZero(aggcxt, sizeof(SkAggState));
 		st->cxt = aggcxt;
 		st->rel = open_topic(name, RowExclusiveLock, &st->conf);
+		st->namelen = strlen(st->conf.name);
 		st->relid = RelationGetRelid(st->rel);
 		st->slot = topic_slot(st->rel);
 	}
-	else if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), st->conf.name) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("produce_agg writes to one topic per aggregate")));
+	else
+	{
+		text	   *t = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+
+		if (t == NULL || VARSIZE_ANY_EXHDR(t) != st->namelen ||
+			memcmp(VARDATA_ANY(t), st->conf.name, st->namelen) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("produce_agg writes to one topic per aggregate")));
+	}
 
 	key = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_PP(3);
-	old = MemoryContextSwitchTo(st->cxt);
-	rec = encode_record(key, PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2), NULL,
-						0, &len);	/* timestamp set when the batch is appended */
-	MemoryContextSwitchTo(old);
+	value = PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2);
+
+	/* the record as encode_record() makes it (timestamp set at append) */
+	memset(&h, 0, sizeof(h));
+	h.keylen = key ? (int32) VARSIZE_ANY_EXHDR(key) : -1;
+	h.vallen = value ? (int32) VARSIZE_ANY_EXHDR(value) : -1;
+	len = sizeof(h) + Max(h.keylen, 0) + Max(h.vallen, 0);
 	check_record_size(&st->conf, len);
 	partition = route(&st->conf, st->rel, key, 0, false, len);
 	ap = &st->parts[partition];
-	if (ap->n == ap->cap)
+	if (ap->n == ap->ncap)
 	{
-		int			ncap = Max(256, ap->cap * 2);
+		int			ncap = Max(1024, ap->ncap * 2);
 
-		if (ap->recs == NULL)
+		if (ap->offs == NULL)
 		{
-			ap->recs = MemoryContextAlloc(st->cxt, sizeof(char *) * ncap);
+			ap->offs = MemoryContextAlloc(st->cxt, sizeof(Size) * ncap);
 			ap->lens = MemoryContextAlloc(st->cxt, sizeof(Size) * ncap);
+			ap->recs = MemoryContextAlloc(st->cxt, sizeof(char *) * ncap);
 		}
 		else
 		{
-			ap->recs = repalloc(ap->recs, sizeof(char *) * ncap);
+			ap->offs = repalloc(ap->offs, sizeof(Size) * ncap);
 			ap->lens = repalloc(ap->lens, sizeof(Size) * ncap);
+			ap->recs = repalloc(ap->recs, sizeof(char *) * ncap);
 		}
+		ap->ncap = ncap;
+	}
+	if (ap->used + MAXALIGN(len) > ap->cap)
+	{
+		Size		ncap = Max(Max(ap->cap * 2, SK_AGG_FLUSH_BYTES + 8192), ap->used + MAXALIGN(len));
+
+		if (ap->buf == NULL)
+			ap->buf = MemoryContextAllocExtended(st->cxt, ncap, MCXT_ALLOC_HUGE);
+		else
+			ap->buf = repalloc_huge(ap->buf, ncap);
 		ap->cap = ncap;
 	}
-	ap->recs[ap->n] = rec;
+	dst = ap->buf + ap->used;
+	memcpy(dst, &h, sizeof(h));
+	dst += sizeof(h);
+	if (key)
+	{
+		memcpy(dst, VARDATA_ANY(key), h.keylen);
+		dst += h.keylen;
+	}
+	if (value)
+		memcpy(dst, VARDATA_ANY(value), h.vallen);
+	ap->offs[ap->n] = ap->used;
 	ap->lens[ap->n] = len;
 	ap->n++;
-	ap->bytes += len;
-	if (ap->bytes >= SK_AGG_FLUSH_BYTES)
+	ap->used += MAXALIGN(len);
+	if (ap->used >= SK_AGG_FLUSH_BYTES)
 		agg_flush(st, partition);
 	PG_RETURN_POINTER(st);
 }
