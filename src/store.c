@@ -618,6 +618,79 @@ sk_add_item_crit(Page page, uint8 flags, const char *data, Size len)
 	return dst;
 }
 
+static inline char *
+sk_pk_varint(char *p, uint64 v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (char) ((v & 0x7F) | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char) v;
+	return p;
+}
+
+/*
+ * Writes the packed prefix of an item (store.h, SK_APPEND_PACKED) at p and
+ * returns its end.  prevhdr: the previous FIRST fragment's payload in this
+ * record (at least SK_PK_HDR bytes), or NULL.  *skip receives the payload
+ * bytes the prefix stands for.
+ */
+static char *
+sk_pk_prefix(char *p, uint8 flags, bool newblock, uint8 block_id,
+			 const char *data, Size len, const char *prevhdr, Size *skip)
+{
+	uint8		code = flags;
+	char	   *codep = p++;
+
+	*skip = 0;
+	if (newblock)
+	{
+		code |= SK_PK_BLOCK;
+		*p++ = (char) block_id;
+	}
+	if (len < 256)
+	{
+		code |= SK_PK_LEN1;
+		*p++ = (char) len;
+	}
+	else
+	{
+		uint16		l = (uint16) len;
+
+		memcpy(p, &l, sizeof(l));
+		p += sizeof(l);
+	}
+	if (prevhdr && (flags & SK_FRAG_FIRST) && len >= SK_PK_HDR)
+	{
+		char	   *maskp = p++;
+		uint8		mask = 0;
+		int			w;
+
+		code |= SK_PK_DELTA;
+		for (w = 0; w < SK_PK_HDR / 8; w++)
+		{
+			uint64		a,
+						b,
+						d;
+
+			memcpy(&a, data + w * 8, 8);
+			memcpy(&b, prevhdr + w * 8, 8);
+			d = a - b;
+			if (d != 0)
+			{
+				mask |= 1 << w;
+				/* zigzag: small negative differences stay short too */
+				p = sk_pk_varint(p, (d << 1) ^ (uint64) ((int64) d >> 63));
+			}
+		}
+		*maskp = (char) mask;
+		*skip = SK_PK_HDR;
+	}
+	*codep = (char) code;
+	return p;
+}
+
 /*
  * Appends nops operations to a chain, in order, each split into fragments
  * where it does not fit on a page, with one WAL record for up to
@@ -643,7 +716,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 	Size		offset = 0;
 	int			maxitems = 64;
 	SkPlanItem *items = palloc(sizeof(SkPlanItem) * maxitems);
-	xl_sk_item *hdrs = palloc(sizeof(xl_sk_item) * maxitems);
+	char	   *pk = palloc(SK_PK_MAXPREFIX * maxitems);
+	uint32	   *pkoff = palloc(sizeof(uint32) * maxitems);
+	uint16	   *pkskip = palloc(sizeof(uint16) * maxitems);
 
 	if (pos->detached)
 		tailblk = pos->tail;
@@ -696,7 +771,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			{
 				maxitems *= 2;
 				items = repalloc(items, sizeof(SkPlanItem) * maxitems);
-				hdrs = repalloc(hdrs, sizeof(xl_sk_item) * maxitems);
+				pk = repalloc(pk, SK_PK_MAXPREFIX * maxitems);
+				pkoff = repalloc(pkoff, sizeof(uint32) * maxitems);
+				pkskip = repalloc(pkskip, sizeof(uint16) * maxitems);
 			}
 			if (rem <= room ||
 				(room >= SK_MIN_FRAGMENT && (rem > fresh_room || offset > 0)))
@@ -796,17 +873,30 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			xlrec.opdata_len = lens[first_op];
 		}
 		/*
-		 * The record's main data: header, then each item (xl_sk_item, then
-		 * the item as it is on the page: registered in place, no copy), then
-		 * the continued op.
+		 * The record's main data: header, then each item packed (store.h):
+		 * its prefix from pk, then the rest of its payload registered in
+		 * place on the page (no copy), then the continued op.
 		 */
+		xlrec.flags |= SK_APPEND_PACKED;
 		wal_len = sizeof(xlrec);
-		for (i = 0; i < nitems; i++)
 		{
-			hdrs[i].block_id = items[i].page + 1;
-			hdrs[i].unused = 0;
-			hdrs[i].len = sizeof(SkFragHeader) + items[i].len;
-			wal_len += sizeof(xl_sk_item) + hdrs[i].len;
+			char	   *p = pk;
+			const char *prevhdr = NULL;
+
+			for (i = 0; i < nitems; i++)
+			{
+				Size		skip;
+				char	   *start = p;
+
+				p = sk_pk_prefix(p, items[i].flags, i == 0 || items[i].page != items[i - 1].page,
+								 items[i].page + 1, items[i].data, items[i].len, prevhdr, &skip);
+				pkoff[i] = start - pk;
+				pkskip[i] = skip;
+				if ((items[i].flags & SK_FRAG_FIRST) && items[i].len >= SK_PK_HDR)
+					prevhdr = items[i].data;
+				wal_len += (p - start) + items[i].len - skip;
+			}
+			pkoff[nitems] = p - pk;
 		}
 		wal_len += xlrec.opdata_len;
 
@@ -839,8 +929,10 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 
 			if (RelationNeedsWAL(rel))
 			{
-				XLogRegisterData((char *) &hdrs[i], sizeof(xl_sk_item));
-				XLogRegisterData(onpage, hdrs[i].len);
+				XLogRegisterData(pk + pkoff[i], pkoff[i + 1] - pkoff[i]);
+				if (items[i].len > pkskip[i])
+					XLogRegisterData(onpage + sizeof(SkFragHeader) + pkskip[i],
+									 items[i].len - pkskip[i]);
 			}
 		}
 		if (xlrec.opdata_len > 0 && RelationNeedsWAL(rel))
@@ -913,7 +1005,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			UnlockReleaseBuffer(tailbuf);
 	}
 	pfree(items);
-	pfree(hdrs);
+	pfree(pk);
+	pfree(pkoff);
+	pfree(pkskip);
 	return lsn;
 }
 

@@ -154,16 +154,37 @@ typedef struct SkOpHeader
 #define SK_APPEND_META			0x04	/* block 0 is the metapage */
 #define SK_APPEND_TAIL			0x08	/* block 1 is the old tail */
 #define SK_APPEND_TOPIC			0x10	/* items are topic records */
+#define SK_APPEND_PACKED		0x20	/* items in the packed form (below) */
 
 /*
  * APPEND: items added to a chain's tail and/or to new pages.
  * Blocks: 0 metapage (if SK_APPEND_META), 1 old tail (if SK_APPEND_TAIL),
  * 2.. new pages in chain order (REGBUF_WILL_INIT).
- * Main data: xl_sk_append, then nitems xl_sk_item each followed by its
- * bytes (MAXALIGN'd), then the whole op if SK_APPEND_OPDATA.  Everything is
- * in the main data so that redo can update the in-memory copy even when a
- * block was restored from a full-page image.
+ * Main data: xl_sk_append, then nitems items, then the whole op if
+ * SK_APPEND_OPDATA.  Everything is in the main data so that redo can update
+ * the in-memory copy even when a block was restored from a full-page image.
+ *
+ * Items without SK_APPEND_PACKED (older records): xl_sk_item, then the item
+ * as it goes on the page (SkFragHeader, payload).
+ *
+ * Packed items (SK_APPEND_PACKED, what is written now): a code byte (the
+ * fragment's SK_FRAG_* flags plus SK_PK_*), the block id when SK_PK_BLOCK
+ * (set on the first item and whenever the block changes), the payload's
+ * length (one byte with SK_PK_LEN1, else a uint16), then the payload.  With
+ * SK_PK_DELTA (a FIRST fragment of at least SK_PK_HDR bytes, after another
+ * one in the same record) the payload's first SK_PK_HDR bytes -- the record
+ * or operation header: offsets and sequence numbers count up by one, the
+ * rest rarely changes -- are not logged but given as differences from the
+ * previous FIRST fragment's, per 8-byte word: a byte with a bit per word
+ * that differs, then each difference as a zigzag varint.  A 100-byte record
+ * costs 4 bytes of WAL beyond its payload instead of 40.
  */
+#define SK_PK_BLOCK				0x04
+#define SK_PK_LEN1				0x08
+#define SK_PK_DELTA				0x10
+#define SK_PK_HDR				32
+#define SK_PK_MAXPREFIX			(1 + 1 + 2 + 1 + (SK_PK_HDR / 8) * 10)
+
 typedef struct xl_sk_append
 {
 	uint16		chain;
