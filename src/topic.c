@@ -1353,22 +1353,32 @@ typedef struct FetchState
 	int64		max_bytes;
 	int			nrecs;
 	int64		nbytes;
+	/* per call, not per record */
+	bool		fast;			/* setDesc has streamkv.record's layout */
+	Size		topiclen;
+	char	   *tup;			/* fast path: the tuple being built */
+	Size		tupcap;
+	Oid			hdrtype;		/* headers: streamkv.header, on first use */
+	TupleDesc	hdrdesc;
+	int16		hdrlen;
+	bool		hdrbyval;
+	char		hdralign;
 } FetchState;
 
 static Datum
-headers_datum(const char *p, uint16 n)
+headers_datum(FetchState *fs, const char *p, uint16 n)
 {
-	Oid			hdrtype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-										  CStringGetDatum("header"),
-										  ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
-	TupleDesc	desc;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	int			i;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
-	desc = lookup_rowtype_tupdesc(hdrtype, -1);
+	if (!OidIsValid(fs->hdrtype))
+	{
+		fs->hdrtype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									  CStringGetDatum("header"),
+									  ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
+		fs->hdrdesc = lookup_rowtype_tupdesc_copy(fs->hdrtype, -1);
+		get_typlenbyvalalign(fs->hdrtype, &fs->hdrlen, &fs->hdrbyval, &fs->hdralign);
+	}
 	for (i = 0; i < n; i++)
 	{
 		int32		kl,
@@ -1392,11 +1402,10 @@ headers_datum(const char *p, uint16 n)
 			vals[1] = PointerGetDatum(b);
 			p += vl;
 		}
-		elems[i] = HeapTupleGetDatum(heap_form_tuple(desc, vals, nulls));
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(fs->hdrdesc, vals, nulls));
 	}
-	ReleaseTupleDesc(desc);
-	get_typlenbyvalalign(hdrtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(elems, n, hdrtype, typlen, typbyval, typalign));
+	return PointerGetDatum(construct_array(elems, n, fs->hdrtype, fs->hdrlen, fs->hdrbyval,
+										   fs->hdralign));
 }
 
 static Datum
@@ -1407,6 +1416,161 @@ bytes_datum(const char *p, int32 len)
 	SET_VARSIZE(b, VARHDRSZ + len);
 	memcpy(VARDATA(b), p, len);
 	return PointerGetDatum(b);
+}
+
+/*
+ * Whether the result descriptor is streamkv.record's (topic text, partition
+ * int4, offset int8, timestamp timestamptz, key bytea, value bytea, headers),
+ * so that fetch_tuple() can build its tuples.
+ */
+static bool
+record_desc_is_fast(TupleDesc desc)
+{
+	static const Oid types[6] = {TEXTOID, INT4OID, INT8OID, TIMESTAMPTZOID, BYTEAOID, BYTEAOID};
+	static const int16 lens[6] = {-1, 4, 8, 8, -1, -1};
+	static const char aligns[6] = {TYPALIGN_INT, TYPALIGN_INT, TYPALIGN_DOUBLE, TYPALIGN_DOUBLE,
+	TYPALIGN_INT, TYPALIGN_INT};
+	int			i;
+
+	if (desc->natts != 7 || TupleDescAttr(desc, 6)->attisdropped)
+		return false;
+	for (i = 0; i < 6; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != types[i] || att->attlen != lens[i] ||
+			att->attalign != aligns[i] || !att->attbyval != (lens[i] < 0) ||
+			(lens[i] < 0 && att->attstorage == TYPSTORAGE_PLAIN))
+			return false;
+	}
+	return true;
+}
+
+#define HEAP_INFOMASK_ATTRS (HEAP_HASNULL | HEAP_HASVARWIDTH | HEAP_HASEXTERNAL)
+
+/* Aligns *off to a multiple of a (a power of two), zeroing the padding. */
+static inline void
+tup_align(char *data, Size *off, Size a)
+{
+	while (*off & (a - 1))
+		data[(*off)++] = 0;
+}
+
+/* A varlena as heap_fill_tuple() stores it: short header when it fits. */
+static inline void
+tup_varlena(char *data, Size *off, const char *p, Size len)
+{
+	if (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX)
+	{
+		SET_VARSIZE_SHORT(data + *off, len + VARHDRSZ_SHORT);
+		memcpy(data + *off + VARHDRSZ_SHORT, p, len);
+		*off += len + VARHDRSZ_SHORT;
+	}
+	else
+	{
+		tup_align(data, off, ALIGNOF_INT);
+		SET_VARSIZE(data + *off, len + VARHDRSZ);
+		memcpy(data + *off + VARHDRSZ, p, len);
+		*off += len + VARHDRSZ;
+	}
+}
+
+/*
+ * Puts a record without headers into the result, building the tuple
+ * straight from the page, byte for byte what heap_form_tuple() makes of
+ * fetch_rec()'s values (checked in assert-enabled builds): one copy of the
+ * key and value into the tuple, which the tuplestore copies.
+ */
+static void
+fetch_tuple(FetchState *fs, const SkRecHeader *h, const char *key, const char *value)
+{
+	Size		hoff = MAXALIGN(offsetof(HeapTupleHeaderData, t_bits) + BITMAPLEN(7));
+	Size		need = hoff + fs->topiclen + 64 + Max(h->keylen, 0) + Max(h->vallen, 0);
+	HeapTupleHeader td;
+	HeapTupleData tuple;
+	char	   *data;
+	Size		off = 0;
+	int64		ts;
+	bits8		bits = 0x0f;	/* topic, partition, offset, timestamp */
+
+	if (need > fs->tupcap)
+	{
+		fs->tupcap = Max(need, 1024);
+		fs->tup = fs->tup ? repalloc(fs->tup, fs->tupcap) : palloc(fs->tupcap);
+	}
+	td = (HeapTupleHeader) fs->tup;
+	memset(td, 0, hoff);
+	data = fs->tup + hoff;
+
+	/* topic (text), partition (int4), offset (int8), timestamp (timestamptz) */
+	tup_varlena(data, &off, VARDATA_ANY(DatumGetPointer(fs->topic_datum)), fs->topiclen);
+	tup_align(data, &off, ALIGNOF_INT);
+	memcpy(data + off, &fs->partition, sizeof(int32));
+	off += sizeof(int32);
+	tup_align(data, &off, ALIGNOF_DOUBLE);
+	memcpy(data + off, &h->offset, sizeof(int64));
+	off += sizeof(int64);
+	ts = DatumGetTimestampTz(ts_datum(h->timestamp));
+	memcpy(data + off, &ts, sizeof(int64));
+	off += sizeof(int64);
+	if (key)
+	{
+		tup_varlena(data, &off, key, h->keylen);
+		bits |= 0x10;
+	}
+	if (value)
+	{
+		tup_varlena(data, &off, value, h->vallen);
+		bits |= 0x20;
+	}
+	/* headers: NULL */
+
+	HeapTupleHeaderSetDatumLength(td, hoff + off);
+	HeapTupleHeaderSetTypeId(td, fs->rsinfo->setDesc->tdtypeid);
+	HeapTupleHeaderSetTypMod(td, fs->rsinfo->setDesc->tdtypmod);
+	ItemPointerSetInvalid(&td->t_ctid);
+	HeapTupleHeaderSetNatts(td, 7);
+	td->t_hoff = hoff;
+	td->t_infomask = HEAP_HASNULL | HEAP_HASVARWIDTH;
+	td->t_bits[0] = bits;
+
+	tuple.t_len = hoff + off;
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+
+#ifdef USE_ASSERT_CHECKING
+	{
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		HeapTuple	ref;
+
+		values[0] = fs->topic_datum;
+		values[1] = Int32GetDatum(fs->partition);
+		values[2] = Int64GetDatum(h->offset);
+		values[3] = ts_datum(h->timestamp);
+		nulls[4] = key == NULL;
+		values[4] = key ? bytes_datum(key, h->keylen) : (Datum) 0;
+		nulls[5] = value == NULL;
+		values[5] = value ? bytes_datum(value, h->vallen) : (Datum) 0;
+		nulls[6] = true;
+		ref = heap_form_tuple(fs->rsinfo->setDesc, values, nulls);
+		/*
+		 * What a minimal tuple's reader uses: attribute count, the
+		 * HASNULL/HASVARWIDTH/HASEXTERNAL bits, t_hoff, bitmap and data.
+		 */
+		Assert(ref->t_len == tuple.t_len);
+		Assert(HeapTupleHeaderGetNatts(ref->t_data) == HeapTupleHeaderGetNatts(td));
+		Assert((ref->t_data->t_infomask & HEAP_INFOMASK_ATTRS) ==
+			   (td->t_infomask & HEAP_INFOMASK_ATTRS));
+		Assert(memcmp((char *) ref->t_data + offsetof(HeapTupleHeaderData, t_hoff),
+					  (char *) td + offsetof(HeapTupleHeaderData, t_hoff),
+					  tuple.t_len - offsetof(HeapTupleHeaderData, t_hoff)) == 0);
+		heap_freetuple(ref);
+	}
+#endif
+
+	tuplestore_puttuple(fs->rsinfo->setResult, &tuple);
 }
 
 static bool
@@ -1427,6 +1591,14 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 		(fs->nrecs > 0 && fs->nbytes + (int64) len > fs->max_bytes))
 		return false;
 	p = data + sizeof(h);
+	if (fs->fast && h.nheaders == 0)
+	{
+		fetch_tuple(fs, &h, h.keylen < 0 ? NULL : p,
+					h.vallen < 0 ? NULL : p + Max(h.keylen, 0));
+		fs->nrecs++;
+		fs->nbytes += len;
+		return true;
+	}
 	values[0] = fs->topic_datum;
 	values[1] = Int32GetDatum(fs->partition);
 	values[2] = Int64GetDatum(h.offset);
@@ -1448,13 +1620,77 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	if (h.nheaders == 0)
 		nulls[6] = true;
 	else
-		values[6] = headers_datum(p, h.nheaders);
+		values[6] = headers_datum(fs, p, h.nheaders);
 	tuplestore_putvalues(fs->rsinfo->setResult, fs->rsinfo->setDesc, values, nulls);
 	fs->nrecs++;
 	fs->nbytes += len;
 	return true;
 }
 
+/*
+ * fetch's result tuples live in a context of the backend's own, kept from
+ * one call to the next, instead of in the query's: a consumer loop of small
+ * batches then reuses the same memory rather than having fresh memory
+ * faulted in (and handed back to the kernel) for every batch, which cost
+ * more than building the tuples.  The executor frees each tuplestore
+ * (tuplestore_end) when the query ends; a query that fails leaves its
+ * tuples behind, so the context is reset once it is idle -- no query of the
+ * backend holds a fetch result, which a reset callback on each calling
+ * query's context counts -- and larger than SK_FETCH_CXT_KEEP.
+ */
+#define SK_FETCH_CXT_KEEP	(16 * 1024 * 1024)
+
+static MemoryContext fetch_cxt = NULL;
+static int	fetch_live = 0;
+
+static void
+fetch_query_done(void *arg)
+{
+	fetch_live--;
+	if (fetch_live == 0 && fetch_cxt != NULL &&
+		MemoryContextMemAllocated(fetch_cxt, false) > SK_FETCH_CXT_KEEP)
+		MemoryContextReset(fetch_cxt);
+}
+
+/* InitMaterializedSRF(fcinfo, 0), with the tuplestore in fetch_cxt. */
+static void
+fetch_init_result(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext per_query;
+	MemoryContext old;
+	MemoryContextCallback *cb;
+	TupleDesc	tupdesc;
+	Tuplestorestate *ts;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	if (fetch_cxt == NULL)
+		fetch_cxt = AllocSetContextCreate(TopMemoryContext, "streamkv fetch results",
+										  ALLOCSET_DEFAULT_SIZES);
+	per_query = rsinfo->econtext->ecxt_per_query_memory;
+	old = MemoryContextSwitchTo(per_query);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = fetch_query_done;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(per_query, cb);
+	fetch_live++;
+	MemoryContextSwitchTo(fetch_cxt);
+	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+							   false, work_mem);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = tupdesc;
+}
 
 static void
 out_of_range(const char *topic, int partition, int64 offset, int64 log_start, int64 hwm)
@@ -1502,7 +1738,7 @@ sk_fetch(PG_FUNCTION_ARGS)
 				 errmsg("partition %d of topic \"%s\" does not exist", partition, name),
 				 errdetail("The topic has partitions 0 to %d.", conf.partitions - 1)));
 	t = topic_slot(rel);
-	InitMaterializedSRF(fcinfo, 0);
+	fetch_init_result(fcinfo);
 
 	INSTR_TIME_SET_CURRENT(start);
 	for (;;)
@@ -1576,6 +1812,8 @@ sk_fetch(PG_FUNCTION_ARGS)
 	fs.until = hwm;
 	fs.max_records = max_records;
 	fs.max_bytes = max_bytes;
+	fs.topiclen = strlen(conf.name);
+	fs.fast = record_desc_is_fast(fs.rsinfo->setDesc);
 	blk = offset < hwm ? start_block(p, offset) : InvalidBlockNumber;
 	/* an error releases the LWLocks at abort */
 	if (BlockNumberIsValid(blk))
