@@ -1367,6 +1367,7 @@ typedef struct FetchState
 	Size		topiclen;
 	char	   *tup;			/* fast path: the tuple being built */
 	Size		tupcap;
+	Size		prefix;			/* its data bytes that stay (0: not yet written) */
 	Oid			hdrtype;		/* headers: streamkv.header, on first use */
 	TupleDesc	hdrdesc;
 	int16		hdrlen;
@@ -1461,8 +1462,10 @@ record_desc_is_fast(TupleDesc desc)
 static inline void
 tup_align(char *data, Size *off, Size a)
 {
-	while (*off & (a - 1))
-		data[(*off)++] = 0;
+	Size		aligned = TYPEALIGN(a, *off);
+
+	memset(data + *off, 0, aligned - *off);
+	*off = aligned;
 }
 
 /* A varlena as heap_fill_tuple() stores it: short header when it fits. */
@@ -1488,17 +1491,21 @@ tup_varlena(char *data, Size *off, const char *p, Size len)
  * Puts a record without headers into the result, building the tuple
  * straight from the page, byte for byte what heap_form_tuple() makes of
  * fetch_rec()'s values (checked in assert-enabled builds): one copy of the
- * key and value into the tuple, which the tuplestore copies.
+ * key and value into the tuple, which the tuplestore copies.  The tuple's
+ * header and its first columns (topic, partition) are the same for every
+ * record of a call: they are written once, with the first record.
  */
+#define SK_FETCH_HOFF	MAXALIGN(offsetof(HeapTupleHeaderData, t_bits) + BITMAPLEN(7))
+
 static void
 fetch_tuple(FetchState *fs, const SkRecHeader *h, const char *key, const char *value)
 {
-	Size		hoff = MAXALIGN(offsetof(HeapTupleHeaderData, t_bits) + BITMAPLEN(7));
+	Size		hoff = SK_FETCH_HOFF;
 	Size		need = hoff + fs->topiclen + 64 + Max(h->keylen, 0) + Max(h->vallen, 0);
 	HeapTupleHeader td;
 	HeapTupleData tuple;
 	char	   *data;
-	Size		off = 0;
+	Size		off;
 	int64		ts;
 	bits8		bits = 0x0f;	/* topic, partition, offset, timestamp */
 
@@ -1508,15 +1515,28 @@ fetch_tuple(FetchState *fs, const SkRecHeader *h, const char *key, const char *v
 		fs->tup = fs->tup ? repalloc(fs->tup, fs->tupcap) : palloc(fs->tupcap);
 	}
 	td = (HeapTupleHeader) fs->tup;
-	memset(td, 0, hoff);
 	data = fs->tup + hoff;
+	if (fs->prefix == 0)
+	{
+		/* header; topic (text), partition (int4), padding to offset (int8) */
+		memset(td, 0, hoff);
+		HeapTupleHeaderSetTypeId(td, fs->rsinfo->setDesc->tdtypeid);
+		HeapTupleHeaderSetTypMod(td, fs->rsinfo->setDesc->tdtypmod);
+		ItemPointerSetInvalid(&td->t_ctid);
+		HeapTupleHeaderSetNatts(td, 7);
+		td->t_hoff = hoff;
+		td->t_infomask = HEAP_HASNULL | HEAP_HASVARWIDTH;
+		off = 0;
+		tup_varlena(data, &off, VARDATA_ANY(DatumGetPointer(fs->topic_datum)), fs->topiclen);
+		tup_align(data, &off, ALIGNOF_INT);
+		memcpy(data + off, &fs->partition, sizeof(int32));
+		off += sizeof(int32);
+		tup_align(data, &off, ALIGNOF_DOUBLE);
+		fs->prefix = off;
+	}
 
-	/* topic (text), partition (int4), offset (int8), timestamp (timestamptz) */
-	tup_varlena(data, &off, VARDATA_ANY(DatumGetPointer(fs->topic_datum)), fs->topiclen);
-	tup_align(data, &off, ALIGNOF_INT);
-	memcpy(data + off, &fs->partition, sizeof(int32));
-	off += sizeof(int32);
-	tup_align(data, &off, ALIGNOF_DOUBLE);
+	/* offset (int8), timestamp (timestamptz), key and value (bytea) */
+	off = fs->prefix;
 	memcpy(data + off, &h->offset, sizeof(int64));
 	off += sizeof(int64);
 	ts = DatumGetTimestampTz(ts_datum(h->timestamp));
@@ -1533,14 +1553,7 @@ fetch_tuple(FetchState *fs, const SkRecHeader *h, const char *key, const char *v
 		bits |= 0x20;
 	}
 	/* headers: NULL */
-
 	HeapTupleHeaderSetDatumLength(td, hoff + off);
-	HeapTupleHeaderSetTypeId(td, fs->rsinfo->setDesc->tdtypeid);
-	HeapTupleHeaderSetTypMod(td, fs->rsinfo->setDesc->tdtypmod);
-	ItemPointerSetInvalid(&td->t_ctid);
-	HeapTupleHeaderSetNatts(td, 7);
-	td->t_hoff = hoff;
-	td->t_infomask = HEAP_HASNULL | HEAP_HASVARWIDTH;
 	td->t_bits[0] = bits;
 
 	tuple.t_len = hoff + off;
