@@ -25,7 +25,16 @@
  * so an operation (or a batch of them) costs one record, not one per item.
  * Items and, for operations that span records, the whole operation are in
  * the record's main data, so redo can update the in-memory copy even when
- * the pages came from full-page images.
+ * the pages came from full-page images; they are packed (store.h: headers
+ * as deltas from the previous item's), and registered where they lie on
+ * the page rather than copied into a buffer first.
+ *
+ * New pages come from the free list, else from the never-used blocks at or
+ * past the metapage's alloc_next; the relation is extended ahead, by up to
+ * 512 blocks at a time in one write, so that a bulk append does not pay a
+ * file write and a size check per page.  Blocks past alloc_next are never
+ * read: after a crash they are whatever the extension left (zeros), and no
+ * logged state refers to them.
  *
  * Locking: the caller of sk_chain_append/sk_chain_switch holds the chain's
  * shard lock exclusively, so one process appends to a chain at a time.
