@@ -1449,7 +1449,7 @@ record_desc_is_fast(TupleDesc desc)
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 
 		if (att->attisdropped || att->atttypid != types[i] || att->attlen != lens[i] ||
-			att->attalign != aligns[i] || !att->attbyval != (lens[i] < 0) ||
+			att->attalign != aligns[i] || att->attbyval != (lens[i] > 0) ||
 			(lens[i] < 0 && att->attstorage == TYPSTORAGE_PLAIN))
 			return false;
 	}
