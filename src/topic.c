@@ -1760,7 +1760,6 @@ sk_fetch(PG_FUNCTION_ARGS)
 				 errmsg("partition %d of topic \"%s\" does not exist", partition, name),
 				 errdetail("The topic has partitions 0 to %d.", conf.partitions - 1)));
 	t = topic_slot(rel);
-	fetch_init_result(fcinfo);
 
 	INSTR_TIME_SET_CURRENT(start);
 	for (;;)
@@ -1818,6 +1817,8 @@ sk_fetch(PG_FUNCTION_ARGS)
 
 	/* read under a shared lock (producers wait less) */
 	part_unlock(p);
+	/* the result, now that the range checks and the wait are behind us */
+	fetch_init_result(fcinfo);
 	p = part_lock(&t, rel, partition, LW_SHARED);
 	if (offset < p->log_start)
 	{
