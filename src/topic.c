@@ -2337,7 +2337,13 @@ sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
 		values[5] = bytes_datum(v->value, v->vallen);
 	nulls[6] = v->nheaders == 0;
 	if (v->nheaders > 0)
-		values[6] = headers_datum(v->headers, v->nheaders);
+	{
+		FetchState	fs;
+
+		memset(&fs, 0, sizeof(fs));
+		values[6] = headers_datum(&fs, v->headers, v->nheaders);
+		FreeTupleDesc(fs.hdrdesc);
+	}
 }
 
 /*
