@@ -8,6 +8,8 @@
 # Environment: BENCH_RECORDS (default 1000000) records in the bulk/fetch rows, BENCH_SECONDS (default
 # 10) per pgbench / redis-benchmark run, BENCH_ROUNDS (default 3) rounds of the one-statement rows
 # (contenders alternate, best round kept), BENCH_SAMPLES (default 200) latency samples.
+# BENCH_ONLY=quick runs only the goal rows: bulk produce without keys (1 and 4 partitions, logged and
+# UNLOGGED baselines) and the server-side fetch row; the other rows print as ERR/n/a. Default: all.
 #
 # It builds and installs the extension into the private install (.pgrun/inst, scripts/common.sh),
 # starts its OWN throwaway cluster (.pgrun/tbench-data, 127.0.0.1:54385 + a Unix socket under /tmp,
@@ -54,6 +56,7 @@ set +e            # a failing measurement is reported as ERR, not fatal
 set -uo pipefail
 
 N=${BENCH_RECORDS:-1000000}
+ONLY=${BENCH_ONLY:-}
 SECS=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 SAMPLES=${BENCH_SAMPLES:-200}
@@ -219,6 +222,7 @@ q "SELECT streamkv.produce('warmup', 'x'::bytea)" >/dev/null
 # ---- 1 + 2: one statement -------------------------------------------------------------------
 declare -A B  # B[case] -> best ms over rounds
 CASES=(agg1 agg1k agg4 agg4k each1 ins_log ins_logk ins_unl ins_unlk)
+[ "$ONLY" = quick ] && CASES=(agg1 agg4 ins_log ins_unl)
 run_case() { # CASE ROUND -> "ms wal_bytes"
 	local c=$1 r=$2 t=t_${1}_$2 ms lsn0 wal
 	case $c in
@@ -264,6 +268,8 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # ---- 3: one record per statement -------------------------------------------------------------
+declare -A P
+if [ "$ONLY" != quick ]; then
 say "one record per statement: pgbench ${SECS}s, redis-benchmark XADD"
 VAL=$(printf 'x%.0s' $(seq 100))
 q "SELECT streamkv.create_topic('tp', 1)" >/dev/null
@@ -272,7 +278,6 @@ mkdir -p "$WORK/pgb"
 printf "SELECT streamkv.produce('tp', '%s'::bytea);\n" "$VAL" >"$WORK/pgb/produce.sql"
 printf "INSERT INTO ev (v) VALUES ('%s'::bytea);\n" "$VAL" >"$WORK/pgb/insert.sql"
 chmod -R a+rX "$WORK/pgb"
-declare -A P
 for sync in on off; do
 	q CHECKPOINT >/dev/null
 	P[$sync,ins]=$(pgb $sync "$WORK/pgb/insert.sql")
@@ -290,6 +295,7 @@ done
 redis_mode none
 TP_RECORDS=$(q "SELECT sum(log_end_offset - log_start_offset) FROM streamkv.partitions('tp')")
 EV_ROWS=$(q "SELECT count(*) FROM ev")
+fi
 
 # ---- 4: fetch ---------------------------------------------------------------------------------
 say "fetch: preparing topic tf and table rt with $N records"
@@ -332,9 +338,12 @@ declare -A F
 for r in $(seq "$ROUNDS"); do
 	F[fetch]=$(minv "${F[fetch]:-0}" "$(psql_ms on "$FETCH_SQL")")
 	F[keyset]=$(minv "${F[keyset]:-0}" "$(psql_ms on "$KEYSET_SQL")")
-	F[cursor]=$(minv "${F[cursor]:-0}" "$(psql_ms on "$CURSOR_SQL")")
-	say "  round $r: fetch ${F[fetch]} ms, keyset ${F[keyset]} ms, plpgsql cursor ${F[cursor]} ms (best so far)"
+	[ "$ONLY" = quick ] || F[cursor]=$(minv "${F[cursor]:-0}" "$(psql_ms on "$CURSOR_SQL")")
+	say "  round $r: fetch ${F[fetch]} ms, keyset ${F[keyset]} ms, plpgsql cursor ${F[cursor]:-} ms (best so far)"
 done
+declare -A LAT
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; f=1} END{if(!f) print "ERR"}'; }
+if [ "$ONLY" != quick ]; then
 
 # ---- 4 (client side) + 5: python -----------------------------------------------------------------
 cat >"$WORK/client.py" <<'EOF'
@@ -443,7 +452,6 @@ pyrun() { # ARGS -> key=value line (or empty)
 	[ -s "$WORK/py.err" ] && note_err "python client.py $* stderr: $(head -5 "$WORK/py.err" | tr '\n' ' ')"
 	printf '%s\n' "$out"
 }
-kv() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; f=1} END{if(!f) print "ERR"}'; }
 say "fetch, client side (python/psycopg2)"
 PYF=$(pyrun fetch)
 F[cfetch]=$(kv "$PYF" fetch_ms); F[ccursor]=$(kv "$PYF" cursor_ms)
@@ -451,7 +459,6 @@ say "  client fetch ${F[cfetch]} ms, client cursor ${F[ccursor]} ms"
 
 say "latency: $SAMPLES samples, producer synchronous_commit on/off"
 q "SELECT streamkv.create_topic('tl', 1)" >/dev/null
-declare -A LAT
 for sync in on off; do
 	LAT[$sync]=$(pyrun "$sync")
 	say "  sync=$sync: ${LAT[$sync]}"
@@ -462,8 +469,15 @@ q "ALTER SYSTEM SET wal_writer_delay = '10ms'" >/dev/null && q "SELECT pg_reload
 LAT[off10]=$(pyrun off)
 say "  sync=off, wal_writer_delay=10ms: ${LAT[off10]}"
 q "ALTER SYSTEM RESET wal_writer_delay" >/dev/null && q "SELECT pg_reload_conf()" >/dev/null
+fi
 
 # ---- table ------------------------------------------------------------------------------------------
+if [ "$ONLY" = quick ]; then  # rows not measured print as ERR / n/a
+	for c in agg1k agg4k each1 ins_logk ins_unlk; do B[$c]=ERR; B[$c,all]=; B[$c,wal]=ERR; done
+	for k in on,produce on,produce2 on,ins on,ins2 on,redis_aof off,produce off,produce2 off,ins off,ins2 off,redis_aof off,redis_none; do P[$k]=ERR; done
+	F[cursor]=ERR; F[cfetch]=ERR; F[ccursor]=ERR; TP_RECORDS=0; EV_ROWS=0
+	LAT[on]=; LAT[off]=; LAT[off10]=
+fi
 rps_row() { # LABEL CASE BYTES BASE_LOG BASE_UNL
 	local ms=${B[$2]} rps mbs
 	rps=$(per_s "$N" "$ms"); mbs=$(mb_s "$3" "$ms")

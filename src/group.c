@@ -2294,6 +2294,30 @@ sk_group_committed(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * Whether a group still refers to its topic ti: a share group's topic, or a
+ * topic with a committed offset or a member subscribed to it.
+ */
+static bool
+topic_referenced(SkGroup *g, int ti)
+{
+	SkGTopic   *t = &g_topics(g)[ti];
+	SkMember   *ms = g_members(g);
+	int			i,
+				j;
+
+	if (g->type == GT_SHARE)
+		return true;
+	for (i = 0; i < t->nparts; i++)
+		if (gt_parts(t)[i].committed >= 0)
+			return true;
+	for (i = 0; i < g->nmembers; i++)
+		for (j = 0; j < ms[i].nsubs; j++)
+			if (((int32 *) sk_ptr(ms[i].subs))[j] == ti)
+				return true;
+	return false;
+}
+
 typedef struct LagTopic
 {
 	char	   *name;
@@ -2324,17 +2348,20 @@ sk_group_lag(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	gctx_lock(&c, LW_SHARED);
 	g = must_group(&c, group, 0);
-	nt = g->ntopics;
-	lt = palloc0(sizeof(LagTopic) * Max(nt, 1));
-	for (i = 0; i < nt; i++)
+	lt = palloc0(sizeof(LagTopic) * Max(g->ntopics, 1));
+	nt = 0;
+	for (i = 0; i < g->ntopics; i++)
 	{
 		SkGTopic   *t = &g_topics(g)[i];
 
-		lt[i].name = pstrdup(t->name);
-		lt[i].nparts = t->nparts;
-		lt[i].committed = palloc(sizeof(int64) * Max(t->nparts, 1));
+		if (!topic_referenced(g, i))
+			continue;
+		lt[nt].name = pstrdup(t->name);
+		lt[nt].nparts = t->nparts;
+		lt[nt].committed = palloc(sizeof(int64) * Max(t->nparts, 1));
 		for (p = 0; p < t->nparts; p++)
-			lt[i].committed[p] = gt_parts(t)[p].committed;
+			lt[nt].committed[p] = gt_parts(t)[p].committed;
+		nt++;
 	}
 	gctx_unlock(&c);
 	qsort(lt, nt, sizeof(LagTopic), cmp_lagtopic);
@@ -2522,7 +2549,8 @@ sk_group_list(PG_FUNCTION_ARGS)
 		rows[i].name = pstrdup(g->name);
 		rows[i].copy = *g;
 		for (j = 0; j < g->ntopics; j++)
-			rows[i].topics = lappend(rows[i].topics, pstrdup(g_topics(g)[j].name));
+			if (topic_referenced(g, j))
+				rows[i].topics = lappend(rows[i].topics, pstrdup(g_topics(g)[j].name));
 		list_sort(rows[i].topics, cmp_str);
 	}
 	gctx_unlock(&c);
@@ -2980,6 +3008,44 @@ wait_for_records(SkTopicRef *tr, int nparts, instr_time start, int wait_ms)
 	return true;
 }
 
+/*
+ * A topic of the group gained partitions (alter_topic): rebalance, as Kafka
+ * does on a metadata change.  Returns whether it did.
+ */
+static bool
+refresh_partition_counts(GCtx *c, SkGroup *g, OpenTopic *ot, int nt)
+{
+	List	   *ltopics;
+	LMember    *lm;
+	int			n,
+				k;
+	bool		changed = false;
+
+	for (k = 0; k < nt; k++)
+	{
+		int			ti;
+
+		if (!ot[k].name)
+			continue;
+		ti = find_topic(g, ot[k].name, strlen(ot[k].name));
+		if (ti >= 0 && g_topics(g)[ti].partitions != ot[k].tr.conf.partitions)
+			changed = true;
+	}
+	if (!changed)
+		return false;
+	ltopics = ltopics_from_group(g);
+	for (k = 0; k < nt; k++)
+	{
+		LTopic	   *lt = ot[k].name ? ltopic_find(ltopics, ot[k].name) : NULL;
+
+		if (lt)
+			lt->partitions = ot[k].tr.conf.partitions;
+	}
+	lm = members_local(g, &n);
+	log_members(c, pstrdup(g->name), g->strategy, g->generation, g->empty_since, ltopics, lm, n, true);
+	return true;
+}
+
 typedef struct PollPlan
 {
 	int			topic;			/* index in the opened topics */
@@ -3048,6 +3114,8 @@ sk_group_poll(PG_FUNCTION_ARGS)
 		nplan = 0;
 		gctx_lock(&c, LW_EXCLUSIVE);
 		m = live_member(&c, group, member, has_gen, gen, &g);
+		if (refresh_partition_counts(&c, g, ot, nt))
+			m = live_member(&c, group, member, has_gen, gen, &g);
 		as = m->nassign > 0 ? sk_ptr(m->assign) : NULL;
 		na = m->nassign;
 		for (i = 0; i < na && left > 0; i++)
@@ -3231,15 +3299,24 @@ typedef struct DeadCopy
 	bool		found;
 } DeadCopy;
 
+static char *
+copy_bytes(const char *p, Size len)
+{
+	char	   *c = palloc(Max(len, 1));
+
+	memcpy(c, p, len);
+	return c;
+}
+
 static bool
 copy_record(const SkRecordView *v, void *arg)
 {
 	DeadCopy   *dc = (DeadCopy *) arg;
 
 	dc->v = *v;
-	dc->v.key = v->key ? pnstrdup(v->key, v->keylen) : NULL;
-	dc->v.value = v->value ? pnstrdup(v->value, v->vallen) : NULL;
-	dc->v.headers = pnstrdup(v->headers, v->hdrlen);
+	dc->v.key = v->key ? copy_bytes(v->key, v->keylen) : NULL;
+	dc->v.value = v->value ? copy_bytes(v->value, v->vallen) : NULL;
+	dc->v.headers = copy_bytes(v->headers, v->hdrlen);
 	dc->found = true;
 	return false;
 }

@@ -2272,8 +2272,15 @@ sk_info(PG_FUNCTION_ARGS)
 	values[1] = Int64GetDatum(sk_max_memory_bytes());
 	values[2] = Int64GetDatum(strings);
 	values[3] = Int64GetDatum(hashes);
-	values[4] = Int64GetDatum(RelationGetNumberOfBlocks(c.rel));
-	values[5] = Int64GetDatum(meta.nfree);
+	{
+		BlockNumber nblocks = RelationGetNumberOfBlocks(c.rel);
+
+		values[4] = Int64GetDatum(nblocks);
+		/* the free list, and blocks allocated ahead never used (alloc_next 0: not tracked) */
+		values[5] = Int64GetDatum((int64) meta.nfree +
+								  (meta.alloc_next > 0 && nblocks > meta.alloc_next ?
+								   nblocks - meta.alloc_next : 0));
+	}
 	values[6] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->wal_records));
 	values[7] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->wal_bytes));
 	values[8] = Int64GetDatum(c.db->loads);

@@ -25,7 +25,16 @@
  * so an operation (or a batch of them) costs one record, not one per item.
  * Items and, for operations that span records, the whole operation are in
  * the record's main data, so redo can update the in-memory copy even when
- * the pages came from full-page images.
+ * the pages came from full-page images; they are packed (store.h: headers
+ * as deltas from the previous item's), and registered where they lie on
+ * the page rather than copied into a buffer first.
+ *
+ * New pages come from the free list, else from the never-used blocks at or
+ * past the metapage's alloc_next; the relation is extended ahead, by up to
+ * 512 blocks at a time in one write, so that a bulk append does not pay a
+ * file write and a size check per page.  Blocks past alloc_next are never
+ * read: after a crash they are whatever the extension left (zeros), and no
+ * logged state refers to them.
  *
  * Locking: the caller of sk_chain_append/sk_chain_switch holds the chain's
  * shard lock exclusively, so one process appends to a chain at a time.
@@ -111,6 +120,7 @@ sk_init_metapage(Page page, uint32 kind, uint32 nchains)
 		meta->chains[i].head = InvalidBlockNumber;
 		meta->chains[i].tail = InvalidBlockNumber;
 	}
+	meta->alloc_next = SK_METAPAGE_BLKNO + 1;
 
 	/*
 	 * Move pd_lower past the metapage struct: the "hole" between pd_lower and
@@ -553,11 +563,148 @@ typedef struct SkPlanItem
 	Size		len;
 } SkPlanItem;
 
-static void
-sk_add_item_crit(Page page, const char *data, Size len)
+/*
+ * Redo and the primary alike: a new page of an APPEND record at or past
+ * alloc_next moves it (caller holds the metapage exclusively, in a critical
+ * section or in redo).
+ */
+void
+sk_meta_note_new_block(Page metapage, BlockNumber blk)
 {
-	if (PageAddItem(page, (Item) data, len, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
-		elog(PANIC, "streamkv: failed to add item of %zu bytes to page", len);
+	SkMetaPageData *meta = SkPageGetMeta(metapage);
+
+	if (SkMetaHasAllocNext(metapage) && blk >= meta->alloc_next)
+		meta->alloc_next = blk + 1;
+}
+
+/*
+ * Makes the relation at least need + 1 blocks long, extending it ahead by
+ * an eighth of its size (8 to 512 blocks) in one write of its last block,
+ * as hash indexes do (_hash_alloc_buckets): the blocks in between are holes
+ * that read as zeros.  Nothing is logged: no WAL record names these blocks
+ * until an APPEND initializes one (REGBUF_WILL_INIT), and redo extends the
+ * relation as far as it needs.  Caller holds the metapage exclusively (which
+ * serializes the store's allocations) and is not in a critical section (this
+ * can fail, e.g. on a full disk).  Returns the new number of blocks.
+ */
+static BlockNumber
+sk_extend(Relation rel, BlockNumber need, BlockNumber nblocks)
+{
+	BlockNumber chunk = Min(Max(nblocks / 8, 8), 512);
+	BlockNumber target = Max(need + 1, nblocks) + chunk;
+	PGAlignedBlock zero;
+
+	LockRelationForExtension(rel, ExclusiveLock);
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if (nblocks <= need)
+	{
+		memset(zero.data, 0, BLCKSZ);
+		smgrextend(RelationGetSmgr(rel), MAIN_FORKNUM, target - 1, zero.data, false);
+		nblocks = target;
+	}
+	UnlockRelationForExtension(rel, ExclusiveLock);
+	return nblocks;
+}
+
+/*
+ * Appends an item (fragment header, then len bytes of data) after the last
+ * one of a chain page, as PageAddItem would (redo uses it on the logged
+ * copy), without an intermediate copy.  Returns the item on the page.
+ */
+static char *
+sk_add_item_crit(Page page, uint8 flags, const char *data, Size len)
+{
+	PageHeader	ph = (PageHeader) page;
+	Size		itemlen = sizeof(SkFragHeader) + len;
+	OffsetNumber off = PageGetMaxOffsetNumber(page) + 1;
+	SkFragHeader fh;
+	char	   *dst;
+
+	if (ph->pd_upper < ph->pd_lower + sizeof(ItemIdData) + MAXALIGN(itemlen) ||
+		ph->pd_upper > ph->pd_special)
+		elog(PANIC, "streamkv: failed to add item of %zu bytes to page", itemlen);
+	ph->pd_upper -= MAXALIGN(itemlen);
+	ItemIdSetNormal(PageGetItemId(page, off), ph->pd_upper, itemlen);
+	ph->pd_lower += sizeof(ItemIdData);
+	dst = (char *) page + ph->pd_upper;
+	memset(&fh, 0, sizeof(fh));
+	fh.flags = flags;
+	memcpy(dst, &fh, sizeof(fh));
+	memcpy(dst + sizeof(fh), data, len);
+	return dst;
+}
+
+static inline char *
+sk_pk_varint(char *p, uint64 v)
+{
+	while (v >= 0x80)
+	{
+		*p++ = (char) ((v & 0x7F) | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char) v;
+	return p;
+}
+
+/*
+ * Writes the packed prefix of an item (store.h, SK_APPEND_PACKED) at p and
+ * returns its end.  prevhdr: the previous FIRST fragment's payload in this
+ * record (at least SK_PK_HDR bytes), or NULL.  *skip receives the payload
+ * bytes the prefix stands for.
+ */
+static char *
+sk_pk_prefix(char *p, uint8 flags, bool newblock, uint8 block_id,
+			 const char *data, Size len, const char *prevhdr, Size *skip)
+{
+	uint8		code = flags;
+	char	   *codep = p++;
+
+	*skip = 0;
+	if (newblock)
+	{
+		code |= SK_PK_BLOCK;
+		*p++ = (char) block_id;
+	}
+	if (len < 256)
+	{
+		code |= SK_PK_LEN1;
+		*p++ = (char) len;
+	}
+	else
+	{
+		uint16		l = (uint16) len;
+
+		memcpy(p, &l, sizeof(l));
+		p += sizeof(l);
+	}
+	if (prevhdr && (flags & SK_FRAG_FIRST) && len >= SK_PK_HDR)
+	{
+		char	   *maskp = p++;
+		uint8		mask = 0;
+		int			w;
+
+		code |= SK_PK_DELTA;
+		for (w = 0; w < SK_PK_HDR / 8; w++)
+		{
+			uint64		a,
+						b,
+						d;
+
+			memcpy(&a, data + w * 8, 8);
+			memcpy(&b, prevhdr + w * 8, 8);
+			d = a - b;
+			if (d != 0)
+			{
+				mask |= 1 << w;
+				/* zigzag: small negative differences stay short too */
+				p = sk_pk_varint(p, (d << 1) ^ (uint64) ((int64) d >> 63));
+			}
+		}
+		*maskp = (char) mask;
+		*skip = SK_PK_HDR;
+	}
+	*codep = (char) code;
+	return p;
 }
 
 /*
@@ -585,9 +732,10 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 	Size		offset = 0;
 	int			maxitems = 64;
 	SkPlanItem *items = palloc(sizeof(SkPlanItem) * maxitems);
-	StringInfoData wal;
+	char	   *pk = palloc(SK_PK_MAXPREFIX * maxitems);
+	uint32	   *pkoff = palloc(sizeof(uint32) * maxitems);
+	uint16	   *pkskip = palloc(sizeof(uint16) * maxitems);
 
-	initStringInfo(&wal);
 	if (pos->detached)
 		tailblk = pos->tail;
 	else
@@ -615,7 +763,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		xl_sk_append xlrec;
 		SkMetaPageData *meta = NULL;
 		int			i;
-		Size		itemsoff;
+		Size		wal_len;
 
 		if (BlockNumberIsValid(tailblk))
 		{
@@ -639,6 +787,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			{
 				maxitems *= 2;
 				items = repalloc(items, sizeof(SkPlanItem) * maxitems);
+				pk = repalloc(pk, SK_PK_MAXPREFIX * maxitems);
+				pkoff = repalloc(pkoff, sizeof(uint32) * maxitems);
+				pkskip = repalloc(pkskip, sizeof(uint16) * maxitems);
 			}
 			if (rem <= room ||
 				(room >= SK_MIN_FRAGMENT && (rem > fresh_room || offset > 0)))
@@ -671,13 +822,23 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			}
 		}
 
-		/* Allocate new pages: the free list first, then extend. */
+		/*
+		 * Allocate new pages: the free list first, then never-used blocks
+		 * from alloc_next on (extending the relation ahead when it ends
+		 * there).  Those are read without I/O (RBM_ZERO_AND_LOCK): whatever
+		 * the file holds there, no logged state refers to it.
+		 */
 		if (nnew > 0)
 		{
+			BlockNumber next_fresh = InvalidBlockNumber;
+			BlockNumber nblocks = InvalidBlockNumber;
+
 			metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
 			LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 			meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
 			new_free_head = meta->free_head;
+			if (SkMetaHasAllocNext(BufferGetPage(metabuf)))
+				next_fresh = Max(meta->alloc_next, SK_METAPAGE_BLKNO + 1);
 			for (i = 0; i < nnew; i++)
 			{
 				if (BlockNumberIsValid(new_free_head))
@@ -686,6 +847,16 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 					LockBuffer(newbufs[i], BUFFER_LOCK_EXCLUSIVE);
 					new_free_head = SkPageGetOpaque(BufferGetPage(newbufs[i]))->next;
 					ntaken++;
+				}
+				else if (BlockNumberIsValid(next_fresh))
+				{
+					if (!BlockNumberIsValid(nblocks))
+						nblocks = RelationGetNumberOfBlocks(rel);
+					if (next_fresh >= nblocks)
+						nblocks = sk_extend(rel, next_fresh, nblocks);
+					newbufs[i] = ReadBufferExtended(rel, MAIN_FORKNUM, next_fresh,
+													RBM_ZERO_AND_LOCK, NULL);
+					next_fresh++;
 				}
 				else
 				{
@@ -717,27 +888,35 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			xlrec.flags |= SK_APPEND_OPDATA;
 			xlrec.opdata_len = lens[first_op];
 		}
-		resetStringInfo(&wal);
-		appendBinaryStringInfo(&wal, (char *) &xlrec, sizeof(xlrec));
-		itemsoff = wal.len;
-		for (i = 0; i < nitems; i++)
+		/*
+		 * The record's main data: header, then each item packed (store.h):
+		 * its prefix from pk, then the rest of its payload registered in
+		 * place on the page (no copy), then the continued op.
+		 */
+		xlrec.flags |= SK_APPEND_PACKED;
+		wal_len = sizeof(xlrec);
 		{
-			xl_sk_item it;
-			SkFragHeader fh;
+			char	   *p = pk;
+			const char *prevhdr = NULL;
 
-			it.block_id = items[i].page + 1;
-			it.unused = 0;
-			it.len = sizeof(SkFragHeader) + items[i].len;
-			memset(&fh, 0, sizeof(fh));
-			fh.flags = items[i].flags;
-			appendBinaryStringInfo(&wal, (char *) &it, sizeof(it));
-			appendBinaryStringInfo(&wal, (char *) &fh, sizeof(fh));
-			appendBinaryStringInfo(&wal, items[i].data, items[i].len);
+			for (i = 0; i < nitems; i++)
+			{
+				Size		skip;
+				char	   *start = p;
+
+				p = sk_pk_prefix(p, items[i].flags, i == 0 || items[i].page != items[i - 1].page,
+								 items[i].page + 1, items[i].data, items[i].len, prevhdr, &skip);
+				pkoff[i] = start - pk;
+				pkskip[i] = skip;
+				if ((items[i].flags & SK_FRAG_FIRST) && items[i].len >= SK_PK_HDR)
+					prevhdr = items[i].data;
+				wal_len += (p - start) + items[i].len - skip;
+			}
+			pkoff[nitems] = p - pk;
 		}
-		if (xlrec.opdata_len > 0)
-			appendBinaryStringInfo(&wal, ops[first_op], lens[first_op]);
+		wal_len += xlrec.opdata_len;
 
-		XLogEnsureRecordSpace(1 + nnew, 1);
+		XLogEnsureRecordSpace(1 + nnew, 2 + 2 * nitems);
 
 		START_CRIT_SECTION();
 
@@ -745,6 +924,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		{
 			Page		p = BufferGetPage(newbufs[i]);
 
+			sk_meta_note_new_block(BufferGetPage(metabuf), BufferGetBlockNumber(newbufs[i]));
 			sk_init_page(p, SK_PAGE_CHAIN, pos->chain);
 			SkPageGetOpaque(p)->next =
 				(i + 1 < nnew) ? BufferGetBlockNumber(newbufs[i + 1]) : InvalidBlockNumber;
@@ -752,19 +932,27 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		if (BufferIsValid(tailbuf) && nnew > 0)
 			SkPageGetOpaque(BufferGetPage(tailbuf))->next = BufferGetBlockNumber(newbufs[0]);
 
+		if (RelationNeedsWAL(rel))
 		{
-			const char *p = wal.data + itemsoff;
+			XLogBeginInsert();
+			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
+		}
+		for (i = 0; i < nitems; i++)
+		{
+			Page		page = items[i].page == 0 ? BufferGetPage(tailbuf) :
+			BufferGetPage(newbufs[items[i].page - 1]);
+			char	   *onpage = sk_add_item_crit(page, items[i].flags, items[i].data, items[i].len);
 
-			for (i = 0; i < nitems; i++)
+			if (RelationNeedsWAL(rel))
 			{
-				Page		page = items[i].page == 0 ? BufferGetPage(tailbuf) :
-				BufferGetPage(newbufs[items[i].page - 1]);
-
-				p += sizeof(xl_sk_item);
-				sk_add_item_crit(page, p, sizeof(SkFragHeader) + items[i].len);
-				p += sizeof(SkFragHeader) + items[i].len;
+				XLogRegisterData(pk + pkoff[i], pkoff[i + 1] - pkoff[i]);
+				if (items[i].len > pkskip[i])
+					XLogRegisterData(onpage + sizeof(SkFragHeader) + pkskip[i],
+									 items[i].len - pkskip[i]);
 			}
 		}
+		if (xlrec.opdata_len > 0 && RelationNeedsWAL(rel))
+			XLogRegisterData(unconstify(char *, ops[first_op]), lens[first_op]);
 
 		if (nnew > 0)
 		{
@@ -788,8 +976,6 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 
 		if (RelationNeedsWAL(rel))
 		{
-			XLogBeginInsert();
-			XLogRegisterData(wal.data, wal.len);
 			if (nnew > 0)
 				XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
 			if (BufferIsValid(tailbuf))
@@ -809,7 +995,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 
 		END_CRIT_SECTION();
 
-		sk_note_wal(lsn, wal.len);
+		sk_note_wal(lsn, wal_len);
 
 		if (start_blks)
 			for (i = 0; i < nitems; i++)
@@ -835,7 +1021,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			UnlockReleaseBuffer(tailbuf);
 	}
 	pfree(items);
-	pfree(wal.data);
+	pfree(pk);
+	pfree(pkoff);
+	pfree(pkskip);
 	return lsn;
 }
 

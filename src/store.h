@@ -78,9 +78,25 @@ typedef struct SkMetaPageData
 	uint32		nfree;
 	SkChainMeta chains[SK_MAX_CHAINS];	/* topics: seq_base = log start */
 	SkTopicConf topic;
+
+	/*
+	 * Every block at or past alloc_next has never been part of a chain or
+	 * of the free list: blocks there that exist in the file (the relation is
+	 * extended ahead, several blocks at a time, without WAL) are free and
+	 * uninitialized, whatever a crash left in them.  Advanced with the
+	 * APPEND record that first uses a block.  Stores whose metapage ends
+	 * before this field (pd_lower) extend one block at a time.
+	 */
+	BlockNumber alloc_next;
+	uint32		unused2;
 } SkMetaPageData;
 
 #define SkPageGetMeta(page) ((SkMetaPageData *) PageGetContents(page))
+
+/* Whether the metapage has alloc_next (stores created before it did not). */
+#define SkMetaHasAllocNext(page) \
+	(((PageHeader) (page))->pd_lower >= \
+	 (char *) &SkPageGetMeta(page)->unused2 - (char *) (page))
 
 /*
  * Items on chain pages are fragments of operations: a 4-byte header then
@@ -138,17 +154,38 @@ typedef struct SkOpHeader
 #define SK_APPEND_META			0x04	/* block 0 is the metapage */
 #define SK_APPEND_TAIL			0x08	/* block 1 is the old tail */
 #define SK_APPEND_TOPIC			0x10	/* items are topic records */
-#define SK_APPEND_GROUP			0x20	/* items are consumer-group operations */
+#define SK_APPEND_PACKED		0x20	/* items in the packed form (below) */
+#define SK_APPEND_GROUP			0x40	/* items are consumer-group operations */
 
 /*
  * APPEND: items added to a chain's tail and/or to new pages.
  * Blocks: 0 metapage (if SK_APPEND_META), 1 old tail (if SK_APPEND_TAIL),
  * 2.. new pages in chain order (REGBUF_WILL_INIT).
- * Main data: xl_sk_append, then nitems xl_sk_item each followed by its
- * bytes (MAXALIGN'd), then the whole op if SK_APPEND_OPDATA.  Everything is
- * in the main data so that redo can update the in-memory copy even when a
- * block was restored from a full-page image.
+ * Main data: xl_sk_append, then nitems items, then the whole op if
+ * SK_APPEND_OPDATA.  Everything is in the main data so that redo can update
+ * the in-memory copy even when a block was restored from a full-page image.
+ *
+ * Items without SK_APPEND_PACKED (older records): xl_sk_item, then the item
+ * as it goes on the page (SkFragHeader, payload).
+ *
+ * Packed items (SK_APPEND_PACKED, what is written now): a code byte (the
+ * fragment's SK_FRAG_* flags plus SK_PK_*), the block id when SK_PK_BLOCK
+ * (set on the first item and whenever the block changes), the payload's
+ * length (one byte with SK_PK_LEN1, else a uint16), then the payload.  With
+ * SK_PK_DELTA (a FIRST fragment of at least SK_PK_HDR bytes, after another
+ * one in the same record) the payload's first SK_PK_HDR bytes -- the record
+ * or operation header: offsets and sequence numbers count up by one, the
+ * rest rarely changes -- are not logged but given as differences from the
+ * previous FIRST fragment's, per 8-byte word: a byte with a bit per word
+ * that differs, then each difference as a zigzag varint.  A 100-byte record
+ * costs 4 bytes of WAL beyond its payload instead of 40.
  */
+#define SK_PK_BLOCK				0x04
+#define SK_PK_LEN1				0x08
+#define SK_PK_DELTA				0x10
+#define SK_PK_HDR				32
+#define SK_PK_MAXPREFIX			(1 + 1 + 2 + 1 + (SK_PK_HDR / 8) * 10)
+
 typedef struct xl_sk_append
 {
 	uint16		chain;
@@ -264,6 +301,7 @@ extern XLogRecPtr sk_store_flush(Relation rel, const uint64 *seq_base);
 /* wal.c */
 extern void sk_rmgr_register(void);
 extern void sk_apply_item(Page page, const char *data, Size len);
+extern void sk_meta_note_new_block(Page metapage, BlockNumber blk);
 
 /* kvmem.c hooks used by redo */
 extern void sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op);

@@ -1148,16 +1148,23 @@ sk_produce(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
-/* produce_agg: records are buffered per partition and appended in batches. */
+/*
+ * produce_agg: records are encoded straight into one buffer per partition
+ * (MAXALIGN'd, back to back: no allocation per record) and appended in
+ * batches of SK_AGG_FLUSH_BYTES.
+ */
 #define SK_AGG_FLUSH_BYTES	(256 * 1024)
 
 typedef struct AggPart
 {
-	char	  **recs;
+	char	   *buf;			/* encoded records */
+	Size		used;
+	Size		cap;
+	Size	   *offs;			/* record i starts at buf + offs[i] */
 	Size	   *lens;
+	char	  **recs;			/* filled at flush time */
 	int			n;
-	int			cap;
-	Size		bytes;
+	int			ncap;
 } AggPart;
 
 typedef struct SkAggState
@@ -1166,6 +1173,7 @@ typedef struct SkAggState
 	Oid			relid;
 	Relation	rel;
 	SkTopicConf conf;
+	Size		namelen;
 	SkTopicSlot *slot;
 	AggPart		parts[SK_MAX_PARTITIONS];
 	int64		count;
@@ -1176,22 +1184,30 @@ agg_flush(SkAggState *st, int partition)
 {
 	AggPart    *ap = &st->parts[partition];
 	int			i;
+	int64		now;
 
 	if (ap->n == 0)
 		return;
 	/* one clock reading per batch: its records are appended together */
+	now = sk_now_ms();
+	for (i = 0; i < ap->n; i++)
 	{
-		int64		now = sk_now_ms();
-
-		for (i = 0; i < ap->n; i++)
-			((SkRecHeader *) ap->recs[i])->timestamp = now;
+		ap->recs[i] = ap->buf + ap->offs[i];
+		((SkRecHeader *) ap->recs[i])->timestamp = now;
 	}
 	append_records(st->rel, &st->slot, partition, ap->recs, ap->lens, ap->n);
-	for (i = 0; i < ap->n; i++)
-		pfree(ap->recs[i]);
+
+	/*
+	 * Have the WAL writer flush this batch now, as for an asynchronous
+	 * commit, rather than when it next wakes up (wal_writer_delay): a bulk
+	 * produce then writes its WAL to disk while it encodes the next batches
+	 * instead of stalling on full WAL buffers, and the flush at commit finds
+	 * little left to do.  (Durability still comes from that flush.)
+	 */
+	XLogSetAsyncXactLSN(GetXLogInsertRecPtr());
 	st->count += ap->n;
 	ap->n = 0;
-	ap->bytes = 0;
+	ap->used = 0;
 }
 
 PG_FUNCTION_INFO_V1(sk_produce_agg_step);
@@ -1199,13 +1215,14 @@ Datum
 sk_produce_agg_step(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
-	SkAggState   *st;
-	MemoryContext old;
-	char	   *rec;
+	SkAggState *st;
 	Size		len;
 	int			partition;
 	bytea	   *key;
+	bytea	   *value;
 	AggPart    *ap;
+	SkRecHeader h;
+	char	   *dst;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "produce_agg called in non-aggregate context");
@@ -1224,43 +1241,75 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 		st = MemoryContextAllocZero(aggcxt, sizeof(SkAggState));
 		st->cxt = aggcxt;
 		st->rel = open_topic(name, RowExclusiveLock, &st->conf);
+		st->namelen = strlen(st->conf.name);
 		st->relid = RelationGetRelid(st->rel);
 		st->slot = topic_slot(st->rel);
 	}
-	else if (PG_ARGISNULL(1) || strcmp(text_to_cstring(PG_GETARG_TEXT_PP(1)), st->conf.name) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("produce_agg writes to one topic per aggregate")));
+	else
+	{
+		text	   *t = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+
+		if (t == NULL || VARSIZE_ANY_EXHDR(t) != st->namelen ||
+			memcmp(VARDATA_ANY(t), st->conf.name, st->namelen) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("produce_agg writes to one topic per aggregate")));
+	}
 
 	key = PG_ARGISNULL(3) ? NULL : PG_GETARG_BYTEA_PP(3);
-	old = MemoryContextSwitchTo(st->cxt);
-	rec = encode_record(key, PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2), NULL,
-						0, &len);	/* timestamp set when the batch is appended */
-	MemoryContextSwitchTo(old);
+	value = PG_ARGISNULL(2) ? NULL : PG_GETARG_BYTEA_PP(2);
+
+	/* the record as encode_record() makes it (timestamp set at append) */
+	memset(&h, 0, sizeof(h));
+	h.keylen = key ? (int32) VARSIZE_ANY_EXHDR(key) : -1;
+	h.vallen = value ? (int32) VARSIZE_ANY_EXHDR(value) : -1;
+	len = sizeof(h) + Max(h.keylen, 0) + Max(h.vallen, 0);
 	check_record_size(&st->conf, len);
 	partition = route(&st->conf, st->rel, key, 0, false, len);
 	ap = &st->parts[partition];
-	if (ap->n == ap->cap)
+	if (ap->n == ap->ncap)
 	{
-		int			ncap = Max(256, ap->cap * 2);
+		int			ncap = Max(1024, ap->ncap * 2);
 
-		if (ap->recs == NULL)
+		if (ap->offs == NULL)
 		{
-			ap->recs = MemoryContextAlloc(st->cxt, sizeof(char *) * ncap);
+			ap->offs = MemoryContextAlloc(st->cxt, sizeof(Size) * ncap);
 			ap->lens = MemoryContextAlloc(st->cxt, sizeof(Size) * ncap);
+			ap->recs = MemoryContextAlloc(st->cxt, sizeof(char *) * ncap);
 		}
 		else
 		{
-			ap->recs = repalloc(ap->recs, sizeof(char *) * ncap);
+			ap->offs = repalloc(ap->offs, sizeof(Size) * ncap);
 			ap->lens = repalloc(ap->lens, sizeof(Size) * ncap);
+			ap->recs = repalloc(ap->recs, sizeof(char *) * ncap);
 		}
+		ap->ncap = ncap;
+	}
+	if (ap->used + MAXALIGN(len) > ap->cap)
+	{
+		Size		ncap = Max(Max(ap->cap * 2, SK_AGG_FLUSH_BYTES + 8192), ap->used + MAXALIGN(len));
+
+		if (ap->buf == NULL)
+			ap->buf = MemoryContextAllocExtended(st->cxt, ncap, MCXT_ALLOC_HUGE);
+		else
+			ap->buf = repalloc_huge(ap->buf, ncap);
 		ap->cap = ncap;
 	}
-	ap->recs[ap->n] = rec;
+	dst = ap->buf + ap->used;
+	memcpy(dst, &h, sizeof(h));
+	dst += sizeof(h);
+	if (key)
+	{
+		memcpy(dst, VARDATA_ANY(key), h.keylen);
+		dst += h.keylen;
+	}
+	if (value)
+		memcpy(dst, VARDATA_ANY(value), h.vallen);
+	ap->offs[ap->n] = ap->used;
 	ap->lens[ap->n] = len;
 	ap->n++;
-	ap->bytes += len;
-	if (ap->bytes >= SK_AGG_FLUSH_BYTES)
+	ap->used += MAXALIGN(len);
+	if (ap->used >= SK_AGG_FLUSH_BYTES)
 		agg_flush(st, partition);
 	PG_RETURN_POINTER(st);
 }
@@ -1323,22 +1372,33 @@ typedef struct FetchState
 	int64		max_bytes;
 	int			nrecs;
 	int64		nbytes;
+	/* per call, not per record */
+	bool		fast;			/* setDesc has streamkv.record's layout */
+	Size		topiclen;
+	char	   *tup;			/* fast path: the tuple being built */
+	Size		tupcap;
+	Size		prefix;			/* its data bytes that stay (0: not yet written) */
+	Oid			hdrtype;		/* headers: streamkv.header, on first use */
+	TupleDesc	hdrdesc;
+	int16		hdrlen;
+	bool		hdrbyval;
+	char		hdralign;
 } FetchState;
 
 static Datum
-headers_datum(const char *p, uint16 n)
+headers_datum(FetchState *fs, const char *p, uint16 n)
 {
-	Oid			hdrtype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-										  CStringGetDatum("header"),
-										  ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
-	TupleDesc	desc;
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	int			i;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
-	desc = lookup_rowtype_tupdesc(hdrtype, -1);
+	if (!OidIsValid(fs->hdrtype))
+	{
+		fs->hdrtype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									  CStringGetDatum("header"),
+									  ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
+		fs->hdrdesc = lookup_rowtype_tupdesc_copy(fs->hdrtype, -1);
+		get_typlenbyvalalign(fs->hdrtype, &fs->hdrlen, &fs->hdrbyval, &fs->hdralign);
+	}
 	for (i = 0; i < n; i++)
 	{
 		int32		kl,
@@ -1362,11 +1422,10 @@ headers_datum(const char *p, uint16 n)
 			vals[1] = PointerGetDatum(b);
 			p += vl;
 		}
-		elems[i] = HeapTupleGetDatum(heap_form_tuple(desc, vals, nulls));
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(fs->hdrdesc, vals, nulls));
 	}
-	ReleaseTupleDesc(desc);
-	get_typlenbyvalalign(hdrtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(elems, n, hdrtype, typlen, typbyval, typalign));
+	return PointerGetDatum(construct_array(elems, n, fs->hdrtype, fs->hdrlen, fs->hdrbyval,
+										   fs->hdralign));
 }
 
 static Datum
@@ -1377,6 +1436,173 @@ bytes_datum(const char *p, int32 len)
 	SET_VARSIZE(b, VARHDRSZ + len);
 	memcpy(VARDATA(b), p, len);
 	return PointerGetDatum(b);
+}
+
+/*
+ * Whether the result descriptor is streamkv.record's (topic text, partition
+ * int4, offset int8, timestamp timestamptz, key bytea, value bytea, headers),
+ * so that fetch_tuple() can build its tuples.
+ */
+static bool
+record_desc_is_fast(TupleDesc desc)
+{
+	static const Oid types[6] = {TEXTOID, INT4OID, INT8OID, TIMESTAMPTZOID, BYTEAOID, BYTEAOID};
+	static const int16 lens[6] = {-1, 4, 8, 8, -1, -1};
+	static const char aligns[6] = {TYPALIGN_INT, TYPALIGN_INT, TYPALIGN_DOUBLE, TYPALIGN_DOUBLE,
+	TYPALIGN_INT, TYPALIGN_INT};
+	int			i;
+
+	if (desc->natts != 7 || TupleDescAttr(desc, 6)->attisdropped)
+		return false;
+	for (i = 0; i < 6; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->atttypid != types[i] || att->attlen != lens[i] ||
+			att->attalign != aligns[i] || att->attbyval != (lens[i] > 0) ||
+			(lens[i] < 0 && att->attstorage == TYPSTORAGE_PLAIN))
+			return false;
+	}
+	return true;
+}
+
+#define HEAP_INFOMASK_ATTRS (HEAP_HASNULL | HEAP_HASVARWIDTH | HEAP_HASEXTERNAL)
+
+/* Aligns *off to a multiple of a (a power of two), zeroing the padding. */
+static inline void
+tup_align(char *data, Size *off, Size a)
+{
+	Size		aligned = TYPEALIGN(a, *off);
+
+	memset(data + *off, 0, aligned - *off);
+	*off = aligned;
+}
+
+/* A varlena as heap_fill_tuple() stores it: short header when it fits. */
+static inline void
+tup_varlena(char *data, Size *off, const char *p, Size len)
+{
+	if (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX)
+	{
+		SET_VARSIZE_SHORT(data + *off, len + VARHDRSZ_SHORT);
+		memcpy(data + *off + VARHDRSZ_SHORT, p, len);
+		*off += len + VARHDRSZ_SHORT;
+	}
+	else
+	{
+		tup_align(data, off, ALIGNOF_INT);
+		SET_VARSIZE(data + *off, len + VARHDRSZ);
+		memcpy(data + *off + VARHDRSZ, p, len);
+		*off += len + VARHDRSZ;
+	}
+}
+
+/*
+ * Puts a record without headers into the result, building the tuple
+ * straight from the page, byte for byte what heap_form_tuple() makes of
+ * fetch_rec()'s values (checked in assert-enabled builds): one copy of the
+ * key and value into the tuple, which the tuplestore copies.  The tuple's
+ * header and its first columns (topic, partition) are the same for every
+ * record of a call: they are written once, with the first record.
+ */
+#define SK_FETCH_HOFF	MAXALIGN(offsetof(HeapTupleHeaderData, t_bits) + BITMAPLEN(7))
+
+static void
+fetch_tuple(FetchState *fs, const SkRecHeader *h, const char *key, const char *value)
+{
+	Size		hoff = SK_FETCH_HOFF;
+	Size		need = hoff + fs->topiclen + 64 + Max(h->keylen, 0) + Max(h->vallen, 0);
+	HeapTupleHeader td;
+	HeapTupleData tuple;
+	char	   *data;
+	Size		off;
+	int64		ts;
+	bits8		bits = 0x0f;	/* topic, partition, offset, timestamp */
+
+	if (need > fs->tupcap)
+	{
+		fs->tupcap = Max(need, 1024);
+		fs->tup = fs->tup ? repalloc(fs->tup, fs->tupcap) : palloc(fs->tupcap);
+	}
+	td = (HeapTupleHeader) fs->tup;
+	data = fs->tup + hoff;
+	if (fs->prefix == 0)
+	{
+		/* header; topic (text), partition (int4), padding to offset (int8) */
+		memset(td, 0, hoff);
+		HeapTupleHeaderSetTypeId(td, fs->rsinfo->setDesc->tdtypeid);
+		HeapTupleHeaderSetTypMod(td, fs->rsinfo->setDesc->tdtypmod);
+		ItemPointerSetInvalid(&td->t_ctid);
+		HeapTupleHeaderSetNatts(td, 7);
+		td->t_hoff = hoff;
+		td->t_infomask = HEAP_HASNULL | HEAP_HASVARWIDTH;
+		off = 0;
+		tup_varlena(data, &off, VARDATA_ANY(DatumGetPointer(fs->topic_datum)), fs->topiclen);
+		tup_align(data, &off, ALIGNOF_INT);
+		memcpy(data + off, &fs->partition, sizeof(int32));
+		off += sizeof(int32);
+		tup_align(data, &off, ALIGNOF_DOUBLE);
+		fs->prefix = off;
+	}
+
+	/* offset (int8), timestamp (timestamptz), key and value (bytea) */
+	off = fs->prefix;
+	memcpy(data + off, &h->offset, sizeof(int64));
+	off += sizeof(int64);
+	ts = DatumGetTimestampTz(ts_datum(h->timestamp));
+	memcpy(data + off, &ts, sizeof(int64));
+	off += sizeof(int64);
+	if (key)
+	{
+		tup_varlena(data, &off, key, h->keylen);
+		bits |= 0x10;
+	}
+	if (value)
+	{
+		tup_varlena(data, &off, value, h->vallen);
+		bits |= 0x20;
+	}
+	/* headers: NULL */
+	HeapTupleHeaderSetDatumLength(td, hoff + off);
+	td->t_bits[0] = bits;
+
+	tuple.t_len = hoff + off;
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+
+#ifdef USE_ASSERT_CHECKING
+	{
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		HeapTuple	ref;
+
+		values[0] = fs->topic_datum;
+		values[1] = Int32GetDatum(fs->partition);
+		values[2] = Int64GetDatum(h->offset);
+		values[3] = ts_datum(h->timestamp);
+		nulls[4] = key == NULL;
+		values[4] = key ? bytes_datum(key, h->keylen) : (Datum) 0;
+		nulls[5] = value == NULL;
+		values[5] = value ? bytes_datum(value, h->vallen) : (Datum) 0;
+		nulls[6] = true;
+		ref = heap_form_tuple(fs->rsinfo->setDesc, values, nulls);
+		/*
+		 * What a minimal tuple's reader uses: attribute count, the
+		 * HASNULL/HASVARWIDTH/HASEXTERNAL bits, t_hoff, bitmap and data.
+		 */
+		Assert(ref->t_len == tuple.t_len);
+		Assert(HeapTupleHeaderGetNatts(ref->t_data) == HeapTupleHeaderGetNatts(td));
+		Assert((ref->t_data->t_infomask & HEAP_INFOMASK_ATTRS) ==
+			   (td->t_infomask & HEAP_INFOMASK_ATTRS));
+		Assert(memcmp((char *) ref->t_data + offsetof(HeapTupleHeaderData, t_hoff),
+					  (char *) td + offsetof(HeapTupleHeaderData, t_hoff),
+					  tuple.t_len - offsetof(HeapTupleHeaderData, t_hoff)) == 0);
+		heap_freetuple(ref);
+	}
+#endif
+
+	tuplestore_puttuple(fs->rsinfo->setResult, &tuple);
 }
 
 static bool
@@ -1397,6 +1623,14 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 		(fs->nrecs > 0 && fs->nbytes + (int64) len > fs->max_bytes))
 		return false;
 	p = data + sizeof(h);
+	if (fs->fast && h.nheaders == 0)
+	{
+		fetch_tuple(fs, &h, h.keylen < 0 ? NULL : p,
+					h.vallen < 0 ? NULL : p + Max(h.keylen, 0));
+		fs->nrecs++;
+		fs->nbytes += len;
+		return true;
+	}
 	values[0] = fs->topic_datum;
 	values[1] = Int32GetDatum(fs->partition);
 	values[2] = Int64GetDatum(h.offset);
@@ -1418,13 +1652,77 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	if (h.nheaders == 0)
 		nulls[6] = true;
 	else
-		values[6] = headers_datum(p, h.nheaders);
+		values[6] = headers_datum(fs, p, h.nheaders);
 	tuplestore_putvalues(fs->rsinfo->setResult, fs->rsinfo->setDesc, values, nulls);
 	fs->nrecs++;
 	fs->nbytes += len;
 	return true;
 }
 
+/*
+ * fetch's result tuples live in a context of the backend's own, kept from
+ * one call to the next, instead of in the query's: a consumer loop of small
+ * batches then reuses the same memory rather than having fresh memory
+ * faulted in (and handed back to the kernel) for every batch, which cost
+ * more than building the tuples.  The executor frees each tuplestore
+ * (tuplestore_end) when the query ends; a query that fails leaves its
+ * tuples behind, so the context is reset once it is idle -- no query of the
+ * backend holds a fetch result, which a reset callback on each calling
+ * query's context counts -- and larger than SK_FETCH_CXT_KEEP.
+ */
+#define SK_FETCH_CXT_KEEP	(16 * 1024 * 1024)
+
+static MemoryContext fetch_cxt = NULL;
+static int	fetch_live = 0;
+
+static void
+fetch_query_done(void *arg)
+{
+	fetch_live--;
+	if (fetch_live == 0 && fetch_cxt != NULL &&
+		MemoryContextMemAllocated(fetch_cxt, false) > SK_FETCH_CXT_KEEP)
+		MemoryContextReset(fetch_cxt);
+}
+
+/* InitMaterializedSRF(fcinfo, 0), with the tuplestore in fetch_cxt. */
+static void
+fetch_init_result(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext per_query;
+	MemoryContext old;
+	MemoryContextCallback *cb;
+	TupleDesc	tupdesc;
+	Tuplestorestate *ts;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+	if (!(rsinfo->allowedModes & SFRM_Materialize))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("materialize mode required, but it is not allowed in this context")));
+	if (fetch_cxt == NULL)
+		fetch_cxt = AllocSetContextCreate(TopMemoryContext, "streamkv fetch results",
+										  ALLOCSET_DEFAULT_SIZES);
+	per_query = rsinfo->econtext->ecxt_per_query_memory;
+	old = MemoryContextSwitchTo(per_query);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = fetch_query_done;
+	cb->arg = NULL;
+	MemoryContextRegisterResetCallback(per_query, cb);
+	fetch_live++;
+	MemoryContextSwitchTo(fetch_cxt);
+	ts = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+							   false, work_mem);
+	MemoryContextSwitchTo(old);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = ts;
+	rsinfo->setDesc = tupdesc;
+}
 
 static void
 out_of_range(const char *topic, int partition, int64 offset, int64 log_start, int64 hwm)
@@ -1472,7 +1770,6 @@ sk_fetch(PG_FUNCTION_ARGS)
 				 errmsg("partition %d of topic \"%s\" does not exist", partition, name),
 				 errdetail("The topic has partitions 0 to %d.", conf.partitions - 1)));
 	t = topic_slot(rel);
-	InitMaterializedSRF(fcinfo, 0);
 
 	INSTR_TIME_SET_CURRENT(start);
 	for (;;)
@@ -1530,6 +1827,8 @@ sk_fetch(PG_FUNCTION_ARGS)
 
 	/* read under a shared lock (producers wait less) */
 	part_unlock(p);
+	/* the result, now that the range checks and the wait are behind us */
+	fetch_init_result(fcinfo);
 	p = part_lock(&t, rel, partition, LW_SHARED);
 	if (offset < p->log_start)
 	{
@@ -1546,6 +1845,8 @@ sk_fetch(PG_FUNCTION_ARGS)
 	fs.until = hwm;
 	fs.max_records = max_records;
 	fs.max_bytes = max_bytes;
+	fs.topiclen = strlen(conf.name);
+	fs.fast = record_desc_is_fast(fs.rsinfo->setDesc);
 	blk = offset < hwm ? start_block(p, offset) : InvalidBlockNumber;
 	/* an error releases the LWLocks at abort */
 	if (BlockNumberIsValid(blk))
@@ -2036,7 +2337,13 @@ sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
 		values[5] = bytes_datum(v->value, v->vallen);
 	nulls[6] = v->nheaders == 0;
 	if (v->nheaders > 0)
-		values[6] = headers_datum(v->headers, v->nheaders);
+	{
+		FetchState	fs;
+
+		memset(&fs, 0, sizeof(fs));
+		values[6] = headers_datum(&fs, v->headers, v->nheaders);
+		FreeTupleDesc(fs.hdrdesc);
+	}
 }
 
 /*

@@ -58,33 +58,156 @@ sk_apply_item(Page page, const char *data, Size len)
 		elog(PANIC, "streamkv redo: failed to add item of %zu bytes", len);
 }
 
-/* Iterates the items of an APPEND record's main data. */
-typedef struct SkItemIter
+/* An item of an APPEND record, as it goes on the page. */
+typedef struct SkWalItem
 {
-	const char *p;
-	const char *end;
-	uint32		left;
-} SkItemIter;
+	uint8		block_id;
+	const char *item;			/* SkFragHeader, then the payload */
+	Size		len;
+} SkWalItem;
 
-static bool
-sk_next_item(SkItemIter *it, uint8 *block_id, const char **data, Size *len)
+/*
+ * Decodes the items of an APPEND record's main data (both forms, store.h).
+ * Returns a palloc'd array of nitems items (packed items are rebuilt in one
+ * palloc'd buffer, returned in *scratch, else NULL) and sets *rest to the
+ * bytes after the items.  A malformed record is a PANIC in redo; with soft
+ * (descriptions) it returns NULL.
+ */
+static SkWalItem *
+sk_decode_items(const char *data, Size datalen, const xl_sk_append *xlrec,
+				char **scratch, const char **rest, bool soft)
 {
-	xl_sk_item hdr;
+	const char *p = data + sizeof(xl_sk_append);
+	const char *end = data + datalen;
+	SkWalItem  *items = palloc(sizeof(SkWalItem) * Max(xlrec->nitems, 1));
+	uint32		n;
 
-	if (it->left == 0)
-		return false;
-	if (it->p + sizeof(hdr) > it->end)
-		elog(PANIC, "streamkv redo: truncated APPEND record");
-	memcpy(&hdr, it->p, sizeof(hdr));
-	it->p += sizeof(hdr);
-	if (it->p + hdr.len > it->end || hdr.len < sizeof(SkFragHeader))
-		elog(PANIC, "streamkv redo: bad item length %u", hdr.len);
-	*block_id = hdr.block_id;
-	*data = it->p;
-	*len = hdr.len;
-	it->p += hdr.len;
-	it->left--;
-	return true;
+	*scratch = NULL;
+	if (!(xlrec->flags & SK_APPEND_PACKED))
+	{
+		for (n = 0; n < xlrec->nitems; n++)
+		{
+			xl_sk_item hdr;
+
+			if (p + sizeof(hdr) > end)
+				goto bad;
+			memcpy(&hdr, p, sizeof(hdr));
+			p += sizeof(hdr);
+			if (p + hdr.len > end || hdr.len < sizeof(SkFragHeader))
+				goto bad;
+			items[n].block_id = hdr.block_id;
+			items[n].item = p;
+			items[n].len = hdr.len;
+			p += hdr.len;
+		}
+	}
+	else
+	{
+		/* each item grows by at most its fragment header and SK_PK_HDR */
+		char	   *out = palloc(datalen + (Size) xlrec->nitems * (sizeof(SkFragHeader) + SK_PK_HDR));
+		const char *prevhdr = NULL;
+		uint8		block_id = 0;
+
+		*scratch = out;
+		for (n = 0; n < xlrec->nitems; n++)
+		{
+			uint8		code;
+			Size		len,
+						skip = 0;
+			SkFragHeader fh;
+			char	   *item = out;
+
+			if (p >= end)
+				goto bad;
+			code = (uint8) *p++;
+			if (code & SK_PK_BLOCK)
+			{
+				if (p >= end)
+					goto bad;
+				block_id = (uint8) *p++;
+			}
+			else if (n == 0)
+				goto bad;
+			if (code & SK_PK_LEN1)
+			{
+				if (p >= end)
+					goto bad;
+				len = (uint8) *p++;
+			}
+			else
+			{
+				uint16		l;
+
+				if (p + sizeof(l) > end)
+					goto bad;
+				memcpy(&l, p, sizeof(l));
+				p += sizeof(l);
+				len = l;
+			}
+			memset(&fh, 0, sizeof(fh));
+			fh.flags = code & (SK_FRAG_FIRST | SK_FRAG_LAST);
+			memcpy(out, &fh, sizeof(fh));
+			out += sizeof(fh);
+			if (code & SK_PK_DELTA)
+			{
+				uint8		mask;
+				int			w;
+
+				if (prevhdr == NULL || len < SK_PK_HDR || p >= end)
+					goto bad;
+				mask = (uint8) *p++;
+				for (w = 0; w < SK_PK_HDR / 8; w++)
+				{
+					uint64		prev,
+								z = 0,
+								d;
+					int			shift = 0;
+
+					memcpy(&prev, prevhdr + w * 8, 8);
+					if (mask & (1 << w))
+					{
+						for (;;)
+						{
+							uint8		b;
+
+							if (p >= end || shift > 63)
+								goto bad;
+							b = (uint8) *p++;
+							z |= (uint64) (b & 0x7F) << shift;
+							shift += 7;
+							if (!(b & 0x80))
+								break;
+						}
+					}
+					d = (z >> 1) ^ (uint64) (-(int64) (z & 1));
+					prev += d;
+					memcpy(out + w * 8, &prev, 8);
+				}
+				skip = SK_PK_HDR;
+			}
+			if (p + (len - skip) > end)
+				goto bad;
+			memcpy(out + skip, p, len - skip);
+			p += len - skip;
+			if ((code & SK_FRAG_FIRST) && len >= SK_PK_HDR)
+				prevhdr = out;
+			out += len;
+			items[n].block_id = block_id;
+			items[n].item = item;
+			items[n].len = sizeof(fh) + len;
+		}
+	}
+	*rest = p;
+	return items;
+
+bad:
+	if (!soft)
+		elog(PANIC, "streamkv redo: malformed APPEND record");
+	pfree(items);
+	if (*scratch)
+		pfree(*scratch);
+	*scratch = NULL;
+	return NULL;
 }
 
 typedef struct SkRedoArg
@@ -128,24 +251,23 @@ sk_redo_append(XLogReaderState *record)
 	Size		datalen = XLogRecGetDataLen(record);
 	xl_sk_append xlrec;
 	Buffer		buf;
-	SkItemIter	it;
-	uint8		block_id;
-	const char *item;
-	Size		len;
+	SkWalItem  *items;
+	char	   *scratch;
+	const char *rest;
+	uint32		k;
 	int			i;
 	BlockNumber firstnew = InvalidBlockNumber;
 	BlockNumber lastnew = InvalidBlockNumber;
 	RelFileNode rnode;
 	StringInfoData acc;
 	bool		in_op;
-	const char *items_start;
 	SkRedoArg	ra;
 	BlockNumber start_blk = InvalidBlockNumber;
 
 	if (datalen < sizeof(xlrec))
 		elog(PANIC, "streamkv redo: short APPEND record");
 	memcpy(&xlrec, data, sizeof(xlrec));
-	items_start = data + sizeof(xlrec);
+	items = sk_decode_items(data, datalen, &xlrec, &scratch, &rest, false);
 
 	if (xlrec.nnew > 0)
 	{
@@ -170,12 +292,9 @@ sk_redo_append(XLogReaderState *record)
 			XLogRecGetBlockTag(record, 3 + i, NULL, NULL, &nb);
 			SkPageGetOpaque(page)->next = nb;
 		}
-		it.p = items_start;
-		it.end = data + datalen;
-		it.left = xlrec.nitems;
-		while (sk_next_item(&it, &block_id, &item, &len))
-			if (block_id == 2 + i)
-				sk_apply_item(page, item, len);
+		for (k = 0; k < xlrec.nitems; k++)
+			if (items[k].block_id == 2 + i)
+				sk_apply_item(page, items[k].item, items[k].len);
 		PageSetLSN(page, record->EndRecPtr);
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
@@ -188,12 +307,9 @@ sk_redo_append(XLogReaderState *record)
 		{
 			Page		page = BufferGetPage(buf);
 
-			it.p = items_start;
-			it.end = data + datalen;
-			it.left = xlrec.nitems;
-			while (sk_next_item(&it, &block_id, &item, &len))
-				if (block_id == 1)
-					sk_apply_item(page, item, len);
+			for (k = 0; k < xlrec.nitems; k++)
+				if (items[k].block_id == 1)
+					sk_apply_item(page, items[k].item, items[k].len);
 			if (xlrec.nnew > 0)
 				SkPageGetOpaque(page)->next = firstnew;
 			PageSetLSN(page, record->EndRecPtr);
@@ -203,7 +319,7 @@ sk_redo_append(XLogReaderState *record)
 			UnlockReleaseBuffer(buf);
 	}
 
-	/* The metapage: free list and the chain's tail. */
+	/* The metapage: free list, the chain's tail, alloc_next. */
 	if (xlrec.flags & SK_APPEND_META)
 	{
 		if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
@@ -213,6 +329,13 @@ sk_redo_append(XLogReaderState *record)
 
 			meta->free_head = xlrec.new_free_head;
 			meta->nfree -= xlrec.nfree_taken;
+			for (i = 0; i < xlrec.nnew; i++)
+			{
+				BlockNumber nb;
+
+				XLogRecGetBlockTag(record, 2 + i, NULL, NULL, &nb);
+				sk_meta_note_new_block(page, nb);
+			}
 			if (!(xlrec.flags & SK_APPEND_DETACHED))
 			{
 				SkChainMeta *cm = &meta->chains[xlrec.chain];
@@ -230,46 +353,48 @@ sk_redo_append(XLogReaderState *record)
 	}
 
 	/* The in-memory copy: operations completed by this record. */
-	if (xlrec.flags & SK_APPEND_DETACHED)
-		return;
-
-	ra.rnode = rnode;
-	ra.chain = xlrec.chain;
-	in_op = false;
-	initStringInfo(&acc);
-	it.p = items_start;
-	it.end = data + datalen;
-	it.left = xlrec.nitems;
-	while (sk_next_item(&it, &block_id, &item, &len))
+	if (!(xlrec.flags & SK_APPEND_DETACHED))
 	{
-		SkFragHeader fh;
-
-		memcpy(&fh, item, sizeof(fh));
-		if (fh.flags & SK_FRAG_FIRST)
+		ra.rnode = rnode;
+		ra.chain = xlrec.chain;
+		in_op = false;
+		initStringInfo(&acc);
+		for (k = 0; k < xlrec.nitems; k++)
 		{
+			SkFragHeader fh;
+			const char *item = items[k].item;
+			Size		len = items[k].len;
+
+			memcpy(&fh, item, sizeof(fh));
+			if (fh.flags & SK_FRAG_FIRST)
+			{
+				resetStringInfo(&acc);
+				in_op = true;
+				XLogRecGetBlockTag(record, items[k].block_id, NULL, NULL, &start_blk);
+			}
+			if (!in_op)
+				continue;
+			appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
+			if (fh.flags & SK_FRAG_LAST)
+			{
+				sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, start_blk);
+				in_op = false;
+			}
+		}
+		if (xlrec.opdata_len > 0)
+		{
+			/* the op that started in an earlier record: its start is the old tail's chain */
+			if (rest + xlrec.opdata_len > data + datalen)
+				elog(PANIC, "streamkv redo: truncated operation data");
 			resetStringInfo(&acc);
-			in_op = true;
-			XLogRecGetBlockTag(record, block_id, NULL, NULL, &start_blk);
+			appendBinaryStringInfo(&acc, rest, xlrec.opdata_len);
+			sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, InvalidBlockNumber);
 		}
-		if (!in_op)
-			continue;
-		appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
-		if (fh.flags & SK_FRAG_LAST)
-		{
-			sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, start_blk);
-			in_op = false;
-		}
+		pfree(acc.data);
 	}
-	if (xlrec.opdata_len > 0)
-	{
-		/* the op that started in an earlier record: its start is the old tail's chain */
-		if (it.p + xlrec.opdata_len > data + datalen)
-			elog(PANIC, "streamkv redo: truncated operation data");
-		resetStringInfo(&acc);
-		appendBinaryStringInfo(&acc, it.p, xlrec.opdata_len);
-		sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, InvalidBlockNumber);
-	}
-	pfree(acc.data);
+	pfree(items);
+	if (scratch)
+		pfree(scratch);
 }
 
 static void
@@ -492,23 +617,29 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 		case XLOG_SK_APPEND:
 			{
 				xl_sk_append xlrec;
-				SkItemIter	it;
-				uint8		block_id;
-				const char *item;
-				Size		len;
+				SkWalItem  *items;
+				char	   *scratch;
+				const char *rest;
 
+				if (datalen < sizeof(xlrec))
+					break;
 				memcpy(&xlrec, data, sizeof(xlrec));
 				appendStringInfo(buf, "%s %u%s: %u items, %u new pages (%u from free list)",
 								 (xlrec.flags & SK_APPEND_TOPIC) ? "partition" : "chain",
 								 xlrec.chain,
 								 (xlrec.flags & SK_APPEND_DETACHED) ? " (compaction)" : "",
 								 xlrec.nitems, xlrec.nnew, xlrec.nfree_taken);
-				it.p = data + sizeof(xlrec);
-				it.end = data + datalen;
-				it.left = xlrec.nitems;
-				if (sk_next_item(&it, &block_id, &item, &len))
+				items = sk_decode_items(data, datalen, &xlrec, &scratch, &rest, true);
+				if (items == NULL)
+				{
+					appendStringInfo(buf, " (malformed)");
+					break;
+				}
+				if (xlrec.nitems > 0)
 				{
 					SkFragHeader fh;
+					const char *item = items[0].item;
+					Size		len = items[0].len;
 
 					memcpy(&fh, item, sizeof(fh));
 					if ((fh.flags & SK_FRAG_FIRST) && (xlrec.flags & SK_APPEND_TOPIC) &&
@@ -524,6 +655,9 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 					if (xlrec.nitems > 1)
 						appendStringInfo(buf, " ...");
 				}
+				pfree(items);
+				if (scratch)
+					pfree(scratch);
 				if (xlrec.opdata_len > 0)
 					appendStringInfo(buf, "; completes an operation of %u bytes", xlrec.opdata_len);
 				break;
