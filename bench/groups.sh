@@ -7,7 +7,8 @@
 #   BENCH_RECORDS=50000 bench/groups.sh           # quicker
 #
 # Environment: BENCH_RECORDS (default 200000) records preloaded for every run, BENCH_SESSIONS
-# (default "1 2") consumer sessions, BENCH_SYNC (default "on off") synchronous_commit values,
+# (default "1 2 server") consumer sessions ("server": see below), BENCH_SYNC (default "on off")
+# synchronous_commit values,
 # BENCH_PARTITIONS (default 1) partitions of the topic, BENCH_ROUNDS (default 1; best round kept),
 # BENCH_MAX_SECONDS (default 90) cap on one run: a run still going then is stopped and its rate is
 # records consumed / time (marked "*": an underestimate for the table queue, whose batches get
@@ -36,7 +37,10 @@
 #        COMMIT;
 #    until it deletes nothing.
 # Both clients fetch the values. Records/s = records consumed / time from the start signal to the
-# last session's last commit. Checked after each run: streamkv acks counted every record and pending()
+# last session's last commit.
+#  - "server" sessions: the same loops run inside the server by one session, `CALL sk_drain(...)` /
+#    `CALL tq_drain(...)`, PL/pgSQL procedures that COMMIT after every batch (same statements; the
+#    values are read with sum(length(value))): what the two cost without client round trips. Checked after each run: streamkv acks counted every record and pending()
 # is empty; the table is empty (a mismatch is listed under Errors).
 #
 # "open snapshot": before the run another session runs
@@ -50,7 +54,7 @@ set +e            # a failing measurement is reported as ERR, not fatal
 set -uo pipefail
 
 N=${BENCH_RECORDS:-200000}
-SESSIONS=${BENCH_SESSIONS:-"1 2"}
+SESSIONS=${BENCH_SESSIONS:-"1 2 server"}
 SYNCS=${BENCH_SYNC:-"on off"}
 PARTS=${BENCH_PARTITIONS:-1}
 ROUNDS=${BENCH_ROUNDS:-1}
@@ -138,13 +142,46 @@ q "CREATE TABLE src AS SELECT i, convert_to(repeat('x', 96) || lpad(i::text, 4, 
      convert_to(i::text, 'UTF8') AS k FROM generate_series(1, $N) i" >/dev/null || die "cannot create src"
 q "VACUUM ANALYZE src" >/dev/null
 q "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null && q "SELECT pg_prewarm('src')" >/dev/null
+# the server-side loops ("server" sessions): one transaction per batch of 100
+q "CREATE PROCEDURE sk_drain(g text, maxs float8, INOUT n bigint DEFAULT 0, INOUT acked bigint DEFAULT 0,
+     INOUT capped int DEFAULT 0) LANGUAGE plpgsql AS \$\$
+   DECLARE r record; got int; t_end timestamptz := clock_timestamp() + make_interval(secs => maxs);
+   BEGIN
+     LOOP
+       IF clock_timestamp() > t_end THEN capped := 1; EXIT; END IF;
+       got := 0;
+       FOR r IN SELECT partition AS p, array_agg(\"offset\") AS offs, count(*) AS c, sum(length(value)) AS b
+                  FROM streamkv.acquire(g, 'server', 100) GROUP BY partition LOOP
+         acked := acked + streamkv.ack(g, 'server', r.p, r.offs);
+         got := got + r.c;
+       END LOOP;
+       EXIT WHEN got = 0;
+       n := n + got;
+       COMMIT;
+     END LOOP;
+   END \$\$" >/dev/null || die "cannot create sk_drain"
+q "CREATE PROCEDURE tq_drain(maxs float8, INOUT n bigint DEFAULT 0, INOUT capped int DEFAULT 0) LANGUAGE plpgsql AS \$\$
+   DECLARE got int; b bigint; t_end timestamptz := clock_timestamp() + make_interval(secs => maxs);
+   BEGIN
+     LOOP
+       IF clock_timestamp() > t_end THEN capped := 1; EXIT; END IF;
+       WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED),
+            d AS (DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v)
+       SELECT count(*), sum(length(v)) INTO got, b FROM d;
+       EXIT WHEN got = 0;
+       n := n + got;
+       COMMIT;
+     END LOOP;
+   END \$\$" >/dev/null || die "cannot create tq_drain"
 
 # ---- the driver ---------------------------------------------------------------------------
 cat >"$WORK/driver.py" <<'EOF'
 import sys, time, multiprocessing as mp
 import psycopg2
 
-dsn, impl, sessions, sync, snap, maxs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5] == '1', float(sys.argv[6])
+dsn, impl, sync, snap, maxs = sys.argv[1], sys.argv[2], sys.argv[4], sys.argv[5] == '1', float(sys.argv[6])
+server = sys.argv[3] == 'server'
+sessions = 1 if server else int(sys.argv[3])
 group = sys.argv[7] if len(sys.argv) > 7 else None
 
 ACQ = 'SELECT partition, "offset", value FROM streamkv.acquire(%s, %s, 100)'
@@ -158,10 +195,23 @@ def worker(i, ready, go, res):
         cur = c.cursor()
         name = 'c%d' % i
         got = acked = nbytes = 0
+        if server:
+            c.autocommit = True
         ready.put(i)
         go.wait()
         deadline = time.monotonic() + maxs
         capped = 0
+        if server:
+            if impl == 'streamkv':
+                cur.execute('CALL sk_drain(%s, %s)', (group, maxs))
+                got, acked, capped = cur.fetchone()
+            else:
+                cur.execute('CALL tq_drain(%s)', (maxs,))
+                got, capped = cur.fetchone()
+                acked = got
+            res.put((i, got, acked, nbytes, time.monotonic(), capped, ''))
+            c.close()
+            return
         while True:
             if time.monotonic() > deadline:
                 capped = 1
@@ -312,6 +362,7 @@ cell() { # KEY -> formatted rate (with * when capped)
 	echo "streamkv: \`acquire(g, c, 100)\` + \`ack(g, c, partition, offsets[])\` + COMMIT on a share group of a $PARTS-partition topic;"
 	echo "table queue: \`WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v\` + COMMIT."
 	echo "Open snapshot: another session idle in \`BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1 FROM src LIMIT 1;\` for the whole run."
+	echo "Server side: the same batches looped by \`CALL sk_drain(...)\` / \`CALL tq_drain(...)\` (PL/pgSQL procedures, COMMIT after every batch): the cost without client round trips."
 	echo "Slowdown = alone / with the open snapshot. Goal: streamkv ≥ 5× the table queue, and unaffected by the open snapshot."
 	[ "$ROUNDS" -gt 1 ] && echo "Best of $ROUNDS rounds; all rounds in the second table."
 	echo
@@ -325,7 +376,8 @@ cell() { # KEY -> formatted rate (with * when capped)
 			for k in streamkv,$s,$sync,0 table,$s,$sync,0 streamkv,$s,$sync,1 table,$s,$sync,1; do
 				[ "${R[$k,capped]:-0}" = 1 ] && anycap=1
 			done
-			echo "| $sync | $s | $(cell streamkv,$s,$sync,0) | $(cell table,$s,$sync,0) | **$(ratio "$sa" "$ta")×** | $(cell streamkv,$s,$sync,1) | $(cell table,$s,$sync,1) | **$(ratio "$ss" "$ts")×** | $(ratio "$sa" "$ss")× | $(ratio "$ta" "$ts")× |"
+			lab=$s; [ "$s" = server ] && lab="server side: 1 session, PL/pgSQL procedure"
+			echo "| $sync | $lab | $(cell streamkv,$s,$sync,0) | $(cell table,$s,$sync,0) | **$(ratio "$sa" "$ta")×** | $(cell streamkv,$s,$sync,1) | $(cell table,$s,$sync,1) | **$(ratio "$ss" "$ts")×** | $(ratio "$sa" "$ss")× | $(ratio "$ta" "$ts")× |"
 		done
 	done
 	if [ "$anycap" = 1 ]; then
