@@ -13,8 +13,11 @@ MODULE_big = streamkv
 SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 DATA = streamkv--1.0.sql
-# -MMD -MP: objects are rebuilt when a header they include changes
-PG_CPPFLAGS = -I$(srcdir)/src -MMD -MP
+PG_CPPFLAGS = -I$(srcdir)/src
+# -MMD -MP: objects are rebuilt when a header they include changes.  In
+# CFLAGS, not CPPFLAGS: the bitcode compile (clang, for JIT) shares CPPFLAGS
+# and would overwrite src/x.d with a rule for src/x.bc, hiding x.o's headers.
+PG_CFLAGS = -MMD -MP
 SHLIB_LINK = -lm
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

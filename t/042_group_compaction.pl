@@ -90,7 +90,10 @@ $primary->safe_psql('postgres', q{
 	SELECT count(*) FROM streamkv.acquire('s', 'late', 5);
 	CHECKPOINT;});
 $primary->backup('b1');
-$primary->safe_psql('postgres', q{SELECT count(*) FROM streamkv.acquire('s', 'later', 5)});
+# (an acquire alone is not waited for at commit -- a lost lock is an expired
+# lock -- so a durable operation follows it)
+$primary->safe_psql('postgres', q{SELECT count(*) FROM streamkv.acquire('s', 'later', 5);
+	SELECT streamkv.commit('c1', 't', 3, 7)});
 my $after = gdump($primary);
 isnt($after, $before, 'the state moved on');
 $primary->stop('immediate');
@@ -104,6 +107,16 @@ $primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
 is(gdump($standby2), $after, 'a standby from a base backup taken after the compaction has the same state');
 $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 is(gdump($standby), $after, 'the first standby followed too');
+
+# an acquire that a crash loses leaves its records available: never lost
+$primary->safe_psql('postgres', q{SELECT streamkv.produce_agg('u', convert_to('v' || i, 'UTF8'), NULL) FROM generate_series(1, 10) i});
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM streamkv.acquire('s2', 'x', 100)}), '10',
+	'ten new records acquired');
+$primary->stop('immediate');
+$primary->start;
+is($primary->safe_psql('postgres', q{SELECT (SELECT count(*) FROM streamkv.pending('s2'))
+	+ (SELECT count(*) FROM streamkv.acquire('s2', 'y', 100))}), '10',
+	'after a crash each of them is still held or available again');
 
 # compaction by itself: 20000 more operations would take ~180 pages; the log
 # is rewritten whenever it grows past four times its snapshot, and freed pages
