@@ -3528,11 +3528,12 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 			}
 			if (ap->n > 0)
 			{
-				/* not waited for at commit: a lost lock is an expired lock */
-				XLogRecPtr	mark = sk_wal_mark();
-
+				/*
+				 * Durable at commit like every write: the delivery count must
+				 * survive a crash, or a record that crashes the server would
+				 * be redelivered forever instead of reaching max_deliveries.
+				 */
 				log_share_offsets(&c, SK_GOP_ACQUIRE, group, consumer, p, lock_until, ap->offs, ap->n);
-				sk_wal_lazy(mark);
 				g = must_group(&c, group, GT_SHARE);
 				nplan++;
 			}

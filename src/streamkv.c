@@ -206,26 +206,6 @@ sk_note_wal(XLogRecPtr end_lsn, uint32 len)
 	}
 }
 
-/*
- * For records whose loss a crash makes harmless (a share group's ACQUIRE: a
- * forgotten lock is an expired lock): sk_wal_mark() before logging,
- * sk_wal_lazy(mark) after.  The commit then does not wait for them; the WAL
- * writer flushes them soon.
- */
-XLogRecPtr
-sk_wal_mark(void)
-{
-	return sk_last_lsn;
-}
-
-void
-sk_wal_lazy(XLogRecPtr mark)
-{
-	if (sk_last_lsn != mark && sk_last_lsn != InvalidXLogRecPtr)
-		XLogSetAsyncXactLSN(sk_last_lsn);
-	sk_last_lsn = mark;
-}
-
 /* Asks the WAL writer to flush what this process logged (no commit here). */
 void
 sk_async_flush(void)

@@ -118,8 +118,6 @@ extern dsa_area *sk_area(void);
 extern void sk_note_wal(XLogRecPtr end_lsn, uint32 len);
 extern int64 sk_now_ms(void);
 extern void sk_async_flush(void);
-extern XLogRecPtr sk_wal_mark(void);
-extern void sk_wal_lazy(XLogRecPtr mark);
 extern Size sk_max_memory_bytes(void);
 
 #endif							/* STREAMKV_H */
