@@ -38,6 +38,9 @@
 #    until it deletes nothing.
 # Both clients fetch the values. Records/s = records consumed / time from the start signal to the
 # last session's last commit.
+#  - pgmq: pgmq's read + delete on the same table (a visibility timeout `vt` and a read count
+#    `read_ct` set by an UPDATE ... FOR UPDATE SKIP LOCKED, then DELETE ... = ANY(ids)): the
+#    contract of acquire + ack; a second results table compares against it.
 #  - "server" sessions: the same loops run inside the server by one session, `CALL sk_drain(...)` /
 #    `CALL tq_drain(...)`, PL/pgSQL procedures that COMMIT after every batch (same statements; the
 #    values are read with sum(length(value))): what the two cost without client round trips. Checked after each run: streamkv acks counted every record and pending()
@@ -173,6 +176,22 @@ q "CREATE PROCEDURE tq_drain(maxs float8, INOUT n bigint DEFAULT 0, INOUT capped
        COMMIT;
      END LOOP;
    END \$\$" >/dev/null || die "cannot create tq_drain"
+# pgmq's read + delete: a visibility timeout (the lock) and a read count, then the delete (the ack)
+q "CREATE PROCEDURE pq_drain(maxs float8, INOUT n bigint DEFAULT 0, INOUT capped int DEFAULT 0) LANGUAGE plpgsql AS \$\$
+   DECLARE ids bigint[]; b bigint; t_end timestamptz := clock_timestamp() + make_interval(secs => maxs);
+   BEGIN
+     LOOP
+       IF clock_timestamp() > t_end THEN capped := 1; EXIT; END IF;
+       WITH r AS (UPDATE q SET vt = clock_timestamp() + interval '60 s', read_ct = read_ct + 1
+                   WHERE id IN (SELECT id FROM q WHERE vt <= clock_timestamp() ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
+                   RETURNING id, v)
+       SELECT array_agg(id), sum(length(v)) INTO ids, b FROM r;
+       EXIT WHEN ids IS NULL;
+       DELETE FROM q WHERE id = ANY(ids);
+       n := n + cardinality(ids);
+       COMMIT;
+     END LOOP;
+   END \$\$" >/dev/null || die "cannot create pq_drain"
 
 # ---- the driver ---------------------------------------------------------------------------
 cat >"$WORK/driver.py" <<'EOF'
@@ -188,6 +207,10 @@ ACQ = 'SELECT partition, "offset", value FROM streamkv.acquire(%s, %s, 100)'
 ACK = 'SELECT streamkv.ack(%s, %s, %s, %s::bigint[])'
 POP = ('WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) '
        'DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v')
+READ = ("UPDATE q SET vt = clock_timestamp() + interval '60 s', read_ct = read_ct + 1 "
+        'WHERE id IN (SELECT id FROM q WHERE vt <= clock_timestamp() ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) '
+        'RETURNING id, v')
+DELETE = 'DELETE FROM q WHERE id = ANY(%s)'
 
 def worker(i, ready, go, res):
     try:
@@ -206,7 +229,7 @@ def worker(i, ready, go, res):
                 cur.execute('CALL sk_drain(%s, %s)', (group, maxs))
                 got, acked, capped = cur.fetchone()
             else:
-                cur.execute('CALL tq_drain(%s)', (maxs,))
+                cur.execute('CALL %s(%%s)' % ('pq_drain' if impl == 'pgmq' else 'tq_drain'), (maxs,))
                 got, capped = cur.fetchone()
                 acked = got
             res.put((i, got, acked, nbytes, time.monotonic(), capped, ''))
@@ -230,6 +253,17 @@ def worker(i, ready, go, res):
                     cur.execute(ACK, (group, name, p, offs))
                     acked += cur.fetchone()[0]
                 c.commit()
+            elif impl == 'pgmq':
+                cur.execute(READ)
+                rows = cur.fetchall()
+                if rows:
+                    cur.execute(DELETE, ([r[0] for r in rows],))
+                c.commit()
+                if not rows:
+                    break
+                for _, v in rows:
+                    nbytes += len(v)
+                acked += len(rows)
             else:
                 cur.execute(POP)
                 rows = cur.fetchall()
@@ -293,7 +327,8 @@ run_case() {
 		else q "SELECT streamkv.produce_agg('$t', v, NULL) FROM src" >/dev/null; fi
 	else
 		q "DROP TABLE IF EXISTS q" >/dev/null
-		q "CREATE TABLE q (id bigserial PRIMARY KEY, v bytea)" >/dev/null || { echo "ERR 0 0"; return; }
+		# pgmq's message table: id, visibility timeout, read count, message
+		q "CREATE TABLE q (id bigserial PRIMARY KEY, vt timestamptz NOT NULL DEFAULT now(), read_ct int NOT NULL DEFAULT 0, v bytea)" >/dev/null || { echo "ERR 0 0"; return; }
 		q "INSERT INTO q (v) SELECT v FROM src ORDER BY i" >/dev/null
 		q "VACUUM ANALYZE q" >/dev/null
 		q "SELECT pg_prewarm('q'), pg_prewarm('q_pkey')" >/dev/null
@@ -316,7 +351,7 @@ run_case() {
 	else
 		local left; left=$(q "SELECT count(*) FROM q")
 		[ "$capped" = 1 ] || { [ "$got" = "$N" ] && [ "$left" = 0 ]; } ||
-			note_err "table sessions=$s sync=$sync snapshot=$snap: consumed $got of $N, $left rows left"
+			note_err "$impl sessions=$s sync=$sync snapshot=$snap: consumed $got of $N, $left rows left"
 		q "DROP TABLE q" >/dev/null
 	fi
 	rate=$(awk -v n="$got" -v ms="$ms" 'BEGIN{ if (ms+0 > 0 && n+0 > 0) printf "%.0f", n/(ms/1000); else print "ERR" }')
@@ -329,8 +364,8 @@ for r in $(seq "$ROUNDS"); do
 	for sync in $SYNCS; do
 		for s in $SESSIONS; do
 			for snap in 0 1; do
-				impls=(streamkv table)
-				[ $(( (r + snap) % 2 )) -eq 0 ] && impls=(table streamkv)
+				impls=(streamkv table pgmq)
+				[ $(( (r + snap) % 2 )) -eq 0 ] && impls=(pgmq table streamkv)
 				for impl in "${impls[@]}"; do
 					say "round $r/$ROUNDS: $impl, $s session(s), synchronous_commit=$sync, open snapshot=$snap"
 					RUN_NO=$((RUN_NO + 1))
@@ -378,6 +413,23 @@ cell() { # KEY -> formatted rate (with * when capped)
 			done
 			lab=$s; [ "$s" = server ] && lab="server side: 1 session, PL/pgSQL procedure"
 			echo "| $sync | $lab | $(cell streamkv,$s,$sync,0) | $(cell table,$s,$sync,0) | **$(ratio "$sa" "$ta")×** | $(cell streamkv,$s,$sync,1) | $(cell table,$s,$sync,1) | **$(ratio "$ss" "$ts")×** | $(ratio "$sa" "$ss")× | $(ratio "$ta" "$ts")× |"
+		done
+	done
+	echo
+	echo "Against pgmq's read + delete (the same contract as acquire + ack: a visibility timeout as the lock, a read count, then the delete):"
+	echo "\`UPDATE q SET vt = clock_timestamp() + interval '60 s', read_ct = read_ct + 1 WHERE id IN (SELECT id FROM q WHERE vt <= clock_timestamp() ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id, v\` + \`DELETE FROM q WHERE id = ANY(ids)\` + COMMIT."
+	echo
+	echo "| synchronous_commit | sessions | streamkv alone | pgmq read+delete alone | **streamkv / pgmq** | streamkv, open snapshot | pgmq, open snapshot | **streamkv / pgmq** | **pgmq slowdown** |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for sync in $SYNCS; do
+		for s in $SESSIONS; do
+			sa=${R[streamkv,$s,$sync,0]:-ERR} pa=${R[pgmq,$s,$sync,0]:-ERR}
+			ss=${R[streamkv,$s,$sync,1]:-ERR} ps=${R[pgmq,$s,$sync,1]:-ERR}
+			for k in pgmq,$s,$sync,0 pgmq,$s,$sync,1; do
+				[ "${R[$k,capped]:-0}" = 1 ] && anycap=1
+			done
+			lab=$s; [ "$s" = server ] && lab="server side: 1 session, PL/pgSQL procedure"
+			echo "| $sync | $lab | $(cell streamkv,$s,$sync,0) | $(cell pgmq,$s,$sync,0) | **$(ratio "$sa" "$pa")×** | $(cell streamkv,$s,$sync,1) | $(cell pgmq,$s,$sync,1) | **$(ratio "$ss" "$ps")×** | $(ratio "$pa" "$ps")× |"
 		done
 	done
 	if [ "$anycap" = 1 ]; then
