@@ -89,6 +89,7 @@ $primary->safe_psql('postgres', q{
 	SELECT * FROM streamkv.join('m', ARRAY['t', 'u'], 'm4', 'sticky', 3600000);
 	SELECT count(*) FROM streamkv.acquire('s', 'late', 5);
 	CHECKPOINT;});
+$primary->safe_psql('postgres', q{SELECT pg_create_physical_replication_slot('s2', true)});
 $primary->backup('b1');
 $primary->safe_psql('postgres', q{SELECT count(*) FROM streamkv.acquire('s', 'later', 5);
 	SELECT streamkv.commit('c1', 't', 3, 7)});
@@ -100,6 +101,7 @@ is(gdump($primary), $after, 'after a second crash the snapshot plus the newer op
 
 my $standby2 = PostgreSQL::Test::Cluster->new('standby2');
 $standby2->init_from_backup($primary, 'b1', has_streaming => 1);
+$standby2->append_conf('postgresql.conf', "primary_slot_name = 's2'\n");
 $standby2->start;
 $primary->wait_for_catchup($standby2, 'replay', $primary->lsn('insert'));
 is(gdump($standby2), $after, 'a standby from a base backup taken after the compaction has the same state');
