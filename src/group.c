@@ -2325,10 +2325,11 @@ typedef struct LagTopic
 	int64	   *committed;
 } LagTopic;
 
+/* qsort comparator of structs whose first member is their char * name */
 static int
-cmp_lagtopic(const void *a, const void *b)
+cmp_leading_name(const void *a, const void *b)
 {
-	return strcmp(((const LagTopic *) a)->name, ((const LagTopic *) b)->name);
+	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 PG_FUNCTION_INFO_V1(sk_group_lag);
@@ -2364,7 +2365,7 @@ sk_group_lag(PG_FUNCTION_ARGS)
 		nt++;
 	}
 	gctx_unlock(&c);
-	qsort(lt, nt, sizeof(LagTopic), cmp_lagtopic);
+	qsort(lt, nt, sizeof(LagTopic), cmp_leading_name);
 
 	for (i = 0; i < nt; i++)
 	{
@@ -2508,11 +2509,6 @@ typedef struct GroupRow
 	List	   *topics;
 } GroupRow;
 
-static int
-cmp_grouprow(const void *a, const void *b)
-{
-	return strcmp(((const GroupRow *) a)->name, ((const GroupRow *) b)->name);
-}
 
 static Datum
 text_array(List *l)
@@ -2554,7 +2550,7 @@ sk_group_list(PG_FUNCTION_ARGS)
 		list_sort(rows[i].topics, cmp_str);
 	}
 	gctx_unlock(&c);
-	qsort(rows, n, sizeof(GroupRow), cmp_grouprow);
+	qsort(rows, n, sizeof(GroupRow), cmp_leading_name);
 	for (i = 0; i < n; i++)
 	{
 		SkGroup    *g = &rows[i].copy;
@@ -2891,11 +2887,6 @@ typedef struct MemberRow
 	bool		nulls[5];
 } MemberRow;
 
-static int
-cmp_memberrow(const void *a, const void *b)
-{
-	return strcmp(((const MemberRow *) a)->id, ((const MemberRow *) b)->id);
-}
 
 PG_FUNCTION_INFO_V1(sk_group_members);
 Datum
@@ -2929,7 +2920,7 @@ sk_group_members(PG_FUNCTION_ARGS)
 		rows[i].values[4] = tp_array(g, m);
 	}
 	gctx_unlock(&c);
-	qsort(rows, n, sizeof(MemberRow), cmp_memberrow);
+	qsort(rows, n, sizeof(MemberRow), cmp_leading_name);
 	for (i = 0; i < n; i++)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, rows[i].values, rows[i].nulls);
 	gctx_close(&c);
@@ -2958,6 +2949,7 @@ typedef struct EmitState
 	int			n;
 	int			cur;
 	int64		locked_until;
+	SkHeaderType *ht;			/* the call's header type cache */
 } EmitState;
 
 static bool
@@ -2980,30 +2972,38 @@ emit_record(const SkRecordView *v, void *arg)
 		values[8] = sk_ms_to_timestamptz(es->locked_until);
 		nulls[8] = false;
 	}
-	sk_topic_record_datums(v, es->topic, es->partition, values, nulls);
+	sk_topic_record_datums(v, es->topic, es->partition, values, nulls, es->ht);
 	tuplestore_putvalues(es->rsinfo->setResult, es->rsinfo->setDesc, values, nulls);
 	return true;
 }
 
-/* Waits for records: flushes asynchronous producers' WAL, then sleeps. */
+/*
+ * Waits for records of the topics trs[0..ntr-1] (all open): flushes what
+ * asynchronous producers logged past a high watermark, else sleeps a little
+ * on the first topic.  False once wait_ms has passed since start.
+ */
 static bool
-wait_for_records(SkTopicRef *tr, int nparts, instr_time start, int wait_ms)
+wait_for_records(SkTopicRef *const *trs, int ntr, instr_time start, int wait_ms)
 {
 	instr_time	now;
 	double		left;
-	int			p;
+	bool		flushed = false;
+	int			k,
+				p;
 
-	for (p = 0; p < nparts; p++)
-		if (sk_topic_flush_pending(tr, p))
-			return true;
+	for (k = 0; k < ntr; k++)
+		for (p = 0; p < trs[k]->conf.partitions; p++)
+			flushed |= sk_topic_flush_pending(trs[k], p);
+	if (flushed)
+		return true;
 	INSTR_TIME_SET_CURRENT(now);
 	INSTR_TIME_SUBTRACT(now, start);
 	left = wait_ms - INSTR_TIME_GET_MILLISEC(now);
-	if (left <= 0)
+	if (left <= 0 || ntr == 0)
 		return false;
-	sk_topic_prepare_wait(tr);
+	sk_topic_prepare_wait(trs[0]);
 	/* short sleeps: lock expiry and asynchronous WAL flushes send no wake-up */
-	sk_topic_wait(tr, (long) Min(left, 10.0) + 1);
+	sk_topic_wait(trs[0], (long) Min(left, 10.0) + 1);
 	CHECK_FOR_INTERRUPTS();
 	return true;
 }
@@ -3074,6 +3074,9 @@ sk_group_poll(PG_FUNCTION_ARGS)
 	PollPlan   *plan;
 	int			nplan;
 	instr_time	start;
+	SkHeaderType ht;
+	SkTopicRef **open;			/* the topics that could be opened */
+	int			nopen = 0;
 
 	if (PG_ARGISNULL(2))
 		null_arg("max_records");
@@ -3095,12 +3098,16 @@ sk_group_poll(PG_FUNCTION_ARGS)
 	for (i = 0; i < m->nsubs; i++)
 		ot[nt++].name = pstrdup(g_topics(g)[((int32 *) sk_ptr(m->subs))[i]].name);
 	gctx_unlock(&c);
+	open = palloc(sizeof(SkTopicRef *) * Max(nt, 1));
 	for (i = 0; i < nt; i++)
 	{
 		if (!sk_topic_open(&ot[i].tr, ot[i].name, true, AccessShareLock))
 			ot[i].name = NULL;
 		else
+		{
 			ot[i].name_datum = text_datum(ot[i].name);
+			open[nopen++] = &ot[i].tr;
+		}
 	}
 
 	INSTR_TIME_SET_CURRENT(start);
@@ -3166,27 +3173,20 @@ sk_group_poll(PG_FUNCTION_ARGS)
 		}
 		g->rr++;
 		gctx_unlock(&c);
-		if (nplan > 0 || wait_ms == 0 || nt == 0)
+		if (nplan > 0 || wait_ms == 0 || nopen == 0)
 			break;
-		{
-			bool		flushed = false;
-			int			k,
-						p;
-
-			for (k = 0; k < nt; k++)
-				for (p = 0; ot[k].name && p < ot[k].tr.conf.partitions; p++)
-					flushed |= sk_topic_flush_pending(&ot[k].tr, p);
-			if (!flushed && !wait_for_records(&ot[0].tr, 0, start, wait_ms))
-				break;
-		}
+		if (!wait_for_records(open, nopen, start, wait_ms))
+			break;
 	}
 
+	memset(&ht, 0, sizeof(ht));
 	for (i = 0; i < nplan; i++)
 	{
 		EmitState	es;
 
 		memset(&es, 0, sizeof(es));
 		es.rsinfo = rsinfo;
+		es.ht = &ht;
 		es.topic = ot[plan[i].topic].name_datum;
 		es.partition = plan[i].partition;
 		sk_topic_read(&ot[plan[i].topic].tr, plan[i].partition, plan[i].from,
@@ -3413,6 +3413,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	GCtx		c;
 	SkTopicRef	tr,
 				dtr;
+	SkTopicRef *trp;
 	bool		has_dlq;
 	AcqPlan    *plan;
 	int			nplan = 0,
@@ -3422,6 +3423,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	int64	   *doffs;
 	int		   *ddel;
 	Datum		topic_datum;
+	SkHeaderType ht;
 
 	check_id(consumer, "consumer name");
 	if (max_records < 1 || wait_ms < 0)
@@ -3434,6 +3436,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	sk_topic_open(&tr, topic, false, AccessShareLock);
 	has_dlq = open_dlq(&dtr, dlq);
 	topic_datum = text_datum(topic);
+	trp = &tr;
 	plan = palloc0(sizeof(AcqPlan) * tr.conf.partitions);
 	doffs = palloc(sizeof(int64) * SK_SHARE_WINDOW);
 	ddel = palloc(sizeof(int) * SK_SHARE_WINDOW);
@@ -3487,8 +3490,9 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 			maxd = g->max_deliveries;
 			if (ap->offs == NULL)
 			{
-				ap->offs = palloc(sizeof(int64) * SK_SHARE_WINDOW);
-				ap->deliveries = palloc(sizeof(int) * SK_SHARE_WINDOW);
+				/* a partition hands out at most max_records, and one window */
+				ap->offs = palloc(sizeof(int64) * Min(max_records, SK_SHARE_WINDOW));
+				ap->deliveries = palloc(sizeof(int) * Min(max_records, SK_SHARE_WINDOW));
 			}
 			ap->partition = p;
 			ap->n = 0;
@@ -3541,10 +3545,11 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 		gctx_unlock(&c);
 		if (nplan > 0 || wait_ms == 0)
 			break;
-		if (!wait_for_records(&tr, nparts, start, wait_ms))
+		if (!wait_for_records(&trp, 1, start, wait_ms))
 			break;
 	}
 
+	memset(&ht, 0, sizeof(ht));
 	for (i = 0; i < nplan; i++)
 	{
 		AcqPlan    *ap = &plan[i];
@@ -3574,6 +3579,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 		}
 		memset(&es, 0, sizeof(es));
 		es.rsinfo = rsinfo;
+		es.ht = &ht;
 		es.topic = topic_datum;
 		es.partition = ap->partition;
 		es.offsets = ap->offs;

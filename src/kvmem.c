@@ -75,11 +75,6 @@ sk_free(dsa_pointer dp, Size size)
 #define SkKeySize(klen, vlen)	(offsetof(SkKey, data) + (klen) + (vlen))
 #define SkFieldSize(flen, vlen) (offsetof(SkField, data) + (flen) + (vlen))
 
-void *
-sk_ptr(dsa_pointer dp)
-{
-	return dsa_get_address(sk_area(), dp);
-}
 
 static dsa_pointer
 sk_table_new(uint32 nbuckets)

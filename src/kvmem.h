@@ -52,7 +52,13 @@ typedef struct SkField
 
 extern dsa_pointer sk_alloc(Size size);
 extern void sk_free(dsa_pointer dp, Size size);
-extern void *sk_ptr(dsa_pointer dp);
+
+/* The address of dp in this process (hot: inline). */
+static inline void *
+sk_ptr(dsa_pointer dp)
+{
+	return dsa_get_address(sk_area(), dp);
+}
 extern uint32 sk_hash(const char *p, Size len);
 extern int	sk_shard_of(uint32 hash);
 

@@ -300,7 +300,6 @@ extern XLogRecPtr sk_store_flush(Relation rel, const uint64 *seq_base);
 
 /* wal.c */
 extern void sk_rmgr_register(void);
-extern void sk_apply_item(Page page, const char *data, Size len);
 extern void sk_meta_note_new_block(Page metapage, BlockNumber blk);
 
 /* kvmem.c hooks used by redo */

@@ -279,16 +279,31 @@ read_conf(Relation rel, SkTopicConf *conf)
  * names).
  */
 static Relation
-open_topic(const char *name, LOCKMODE lockmode, SkTopicConf *conf)
+open_topic_ext(const char *name, LOCKMODE lockmode, SkTopicConf *conf, bool missing_ok)
 {
-	Relation	rel = index_open(topic_relid(name, false), lockmode);
+	Oid			relid = topic_relid(name, missing_ok);
+	Relation	rel;
 
+	if (!OidIsValid(relid))
+		return NULL;
+	rel = index_open(relid, lockmode);
 	read_conf(rel, conf);
 	if (strcmp(conf->name, name) != 0)
+	{
+		index_close(rel, lockmode);
+		if (missing_ok)
+			return NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("topic \"%s\" does not exist", name)));
+	}
 	return rel;
+}
+
+static Relation
+open_topic(const char *name, LOCKMODE lockmode, SkTopicConf *conf)
+{
+	return open_topic_ext(name, lockmode, conf, false);
 }
 
 static void
@@ -1287,7 +1302,8 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 	}
 	if (ap->used + MAXALIGN(len) > ap->cap)
 	{
-		Size		ncap = Max(Max(ap->cap * 2, SK_AGG_FLUSH_BYTES + 8192), ap->used + MAXALIGN(len));
+		/* from 8 kB, doubling: memory follows the data, not the partition count */
+		Size		ncap = Max(Max(ap->cap * 2, 8192), ap->used + MAXALIGN(len));
 
 		if (ap->buf == NULL)
 			ap->buf = MemoryContextAllocExtended(st->cxt, ncap, MCXT_ALLOC_HUGE);
@@ -1363,7 +1379,6 @@ start_block(SkPartition *p, int64 offset)
 typedef struct FetchState
 {
 	ReturnSetInfo *rsinfo;
-	const char *topic;
 	Datum		topic_datum;
 	int			partition;
 	int64		from;
@@ -1378,26 +1393,22 @@ typedef struct FetchState
 	char	   *tup;			/* fast path: the tuple being built */
 	Size		tupcap;
 	Size		prefix;			/* its data bytes that stay (0: not yet written) */
-	Oid			hdrtype;		/* headers: streamkv.header, on first use */
-	TupleDesc	hdrdesc;
-	int16		hdrlen;
-	bool		hdrbyval;
-	char		hdralign;
+	SkHeaderType ht;			/* headers: streamkv.header, on first use */
 } FetchState;
 
 static Datum
-headers_datum(FetchState *fs, const char *p, uint16 n)
+headers_datum(SkHeaderType *ht, const char *p, uint16 n)
 {
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 	int			i;
 
-	if (!OidIsValid(fs->hdrtype))
+	if (!OidIsValid(ht->type))
 	{
-		fs->hdrtype = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-									  CStringGetDatum("header"),
-									  ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
-		fs->hdrdesc = lookup_rowtype_tupdesc_copy(fs->hdrtype, -1);
-		get_typlenbyvalalign(fs->hdrtype, &fs->hdrlen, &fs->hdrbyval, &fs->hdralign);
+		ht->type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								   CStringGetDatum("header"),
+								   ObjectIdGetDatum(get_namespace_oid("streamkv", false)));
+		ht->desc = lookup_rowtype_tupdesc_copy(ht->type, -1);
+		get_typlenbyvalalign(ht->type, &ht->len, &ht->byval, &ht->align);
 	}
 	for (i = 0; i < n; i++)
 	{
@@ -1422,10 +1433,9 @@ headers_datum(FetchState *fs, const char *p, uint16 n)
 			vals[1] = PointerGetDatum(b);
 			p += vl;
 		}
-		elems[i] = HeapTupleGetDatum(heap_form_tuple(fs->hdrdesc, vals, nulls));
+		elems[i] = HeapTupleGetDatum(heap_form_tuple(ht->desc, vals, nulls));
 	}
-	return PointerGetDatum(construct_array(elems, n, fs->hdrtype, fs->hdrlen, fs->hdrbyval,
-										   fs->hdralign));
+	return PointerGetDatum(construct_array(elems, n, ht->type, ht->len, ht->byval, ht->align));
 }
 
 static Datum
@@ -1605,14 +1615,33 @@ fetch_tuple(FetchState *fs, const SkRecHeader *h, const char *key, const char *v
 	tuplestore_puttuple(fs->rsinfo->setResult, &tuple);
 }
 
+/* The view of a stored record (h: its header, copied out of data). */
+static void
+rec_view(const SkRecHeader *h, const char *data, SkRecordView *v)
+{
+	const char *p = data + sizeof(SkRecHeader);
+
+	v->offset = h->offset;
+	v->timestamp = h->timestamp;
+	v->keylen = h->keylen;
+	v->key = h->keylen >= 0 ? p : NULL;
+	p += Max(h->keylen, 0);
+	v->vallen = h->vallen;
+	v->value = h->vallen >= 0 ? p : NULL;
+	p += Max(h->vallen, 0);
+	v->nheaders = h->nheaders;
+	v->hdrlen = h->hdrlen;
+	v->headers = p;
+}
+
 static bool
 fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 {
 	FetchState *fs = (FetchState *) arg;
 	SkRecHeader h;
-	const char *p;
+	SkRecordView v;
 	Datum		values[7];
-	bool		nulls[7] = {0};
+	bool		nulls[7];
 
 	if (len < sizeof(SkRecHeader))
 		return true;
@@ -1622,37 +1651,15 @@ fetch_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	if (h.offset >= fs->until || fs->nrecs >= fs->max_records ||
 		(fs->nrecs > 0 && fs->nbytes + (int64) len > fs->max_bytes))
 		return false;
-	p = data + sizeof(h);
+	rec_view(&h, data, &v);
 	if (fs->fast && h.nheaders == 0)
 	{
-		fetch_tuple(fs, &h, h.keylen < 0 ? NULL : p,
-					h.vallen < 0 ? NULL : p + Max(h.keylen, 0));
+		fetch_tuple(fs, &h, v.key, v.value);
 		fs->nrecs++;
 		fs->nbytes += len;
 		return true;
 	}
-	values[0] = fs->topic_datum;
-	values[1] = Int32GetDatum(fs->partition);
-	values[2] = Int64GetDatum(h.offset);
-	values[3] = ts_datum(h.timestamp);
-	if (h.keylen < 0)
-		nulls[4] = true;
-	else
-	{
-		values[4] = bytes_datum(p, h.keylen);
-		p += h.keylen;
-	}
-	if (h.vallen < 0)
-		nulls[5] = true;
-	else
-	{
-		values[5] = bytes_datum(p, h.vallen);
-		p += h.vallen;
-	}
-	if (h.nheaders == 0)
-		nulls[6] = true;
-	else
-		values[6] = headers_datum(fs, p, h.nheaders);
+	sk_topic_record_datums(&v, fs->topic_datum, fs->partition, values, nulls, &fs->ht);
 	tuplestore_putvalues(fs->rsinfo->setResult, fs->rsinfo->setDesc, values, nulls);
 	fs->nrecs++;
 	fs->nbytes += len;
@@ -1838,7 +1845,6 @@ sk_fetch(PG_FUNCTION_ARGS)
 	}
 	memset(&fs, 0, sizeof(fs));
 	fs.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	fs.topic = conf.name;
 	fs.topic_datum = CStringGetTextDatum(conf.name);
 	fs.partition = partition;
 	fs.from = offset;
@@ -2152,23 +2158,9 @@ sk_timestamptz_to_ms(TimestampTz ts)
 bool
 sk_topic_open(SkTopicRef *tr, const char *name, bool missing_ok, LOCKMODE lockmode)
 {
-	Oid			relid;
-
-	check_topic_name(name);
-	relid = topic_relid(name, missing_ok);
-	if (!OidIsValid(relid))
+	tr->rel = open_topic_ext(name, lockmode, &tr->conf, missing_ok);
+	if (tr->rel == NULL)
 		return false;
-	tr->rel = index_open(relid, lockmode);
-	read_conf(tr->rel, &tr->conf);
-	if (strcmp(tr->conf.name, name) != 0)
-	{
-		index_close(tr->rel, lockmode);
-		if (missing_ok)
-			return false;
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("topic \"%s\" does not exist", name)));
-	}
 	tr->slot = topic_slot(tr->rel);
 	return true;
 }
@@ -2260,7 +2252,6 @@ read_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	ReadState  *rs = (ReadState *) arg;
 	SkRecHeader h;
 	SkRecordView v;
-	const char *p;
 
 	if (len < sizeof(SkRecHeader))
 		return true;
@@ -2269,18 +2260,7 @@ read_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 		return true;
 	if (h.offset >= rs->until || rs->n >= rs->max)
 		return false;
-	p = data + sizeof(h);
-	v.offset = h.offset;
-	v.timestamp = h.timestamp;
-	v.keylen = h.keylen;
-	v.key = h.keylen >= 0 ? p : NULL;
-	p += Max(h.keylen, 0);
-	v.vallen = h.vallen;
-	v.value = h.vallen >= 0 ? p : NULL;
-	p += Max(h.vallen, 0);
-	v.nheaders = h.nheaders;
-	v.hdrlen = h.hdrlen;
-	v.headers = p;
+	rec_view(&h, data, &v);
 	rs->n++;
 	return rs->cb(&v, rs->arg);
 }
@@ -2319,7 +2299,7 @@ sk_topic_read(SkTopicRef *tr, int partition, int64 from, int64 until, int max,
 /* Datums of a record view: topic name datum given; values[0..6]. */
 void
 sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
-					   Datum *values, bool *nulls)
+					   Datum *values, bool *nulls, SkHeaderType *ht)
 {
 	values[0] = topic;
 	nulls[0] = false;
@@ -2337,13 +2317,7 @@ sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
 		values[5] = bytes_datum(v->value, v->vallen);
 	nulls[6] = v->nheaders == 0;
 	if (v->nheaders > 0)
-	{
-		FetchState	fs;
-
-		memset(&fs, 0, sizeof(fs));
-		values[6] = headers_datum(&fs, v->headers, v->nheaders);
-		FreeTupleDesc(fs.hdrdesc);
-	}
+		values[6] = headers_datum(ht, v->headers, v->nheaders);
 }
 
 /*

@@ -46,6 +46,16 @@ typedef struct SkRecordView
 
 typedef bool (*sk_record_cb) (const SkRecordView *v, void *arg);
 
+/* streamkv.header's type, looked up once per call (zero it to start). */
+typedef struct SkHeaderType
+{
+	Oid			type;
+	TupleDesc	desc;
+	int16		len;
+	bool		byval;
+	char		align;
+} SkHeaderType;
+
 extern Datum sk_ms_to_timestamptz(int64 ms);
 extern int64 sk_timestamptz_to_ms(TimestampTz ts);
 extern bool sk_topic_open(SkTopicRef *tr, const char *name, bool missing_ok, LOCKMODE lockmode);
@@ -58,7 +68,7 @@ extern void sk_topic_wait(SkTopicRef *tr, long ms);
 extern int	sk_topic_read(SkTopicRef *tr, int partition, int64 from, int64 until, int max,
 						  sk_record_cb cb, void *arg);
 extern void sk_topic_record_datums(const SkRecordView *v, Datum topic, int partition,
-								   Datum *values, bool *nulls);
+								   Datum *values, bool *nulls, SkHeaderType *ht);
 extern int	sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
 								  uint32 extralen, uint16 nextra, int64 *offset);
 extern void sk_topic_encode_header(StringInfo buf, const char *key, const char *value, int32 vlen);

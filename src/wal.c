@@ -51,7 +51,7 @@ sk_rmgr_register(void)
 	RegisterCustomRmgr(STREAMKV_RMGR_ID, &sk_rmgr);
 }
 
-void
+static void
 sk_apply_item(Page page, const char *data, Size len)
 {
 	if (PageAddItem(page, (Item) data, len, InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
@@ -397,6 +397,24 @@ sk_redo_append(XLogReaderState *record)
 		pfree(scratch);
 }
 
+/* Redo of a splice: block block_id (a chain's tail) now links to next. */
+static void
+redo_set_next(XLogReaderState *record, uint8 block_id, BlockNumber next)
+{
+	Buffer		buf;
+
+	if (XLogReadBufferForRedo(record, block_id, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+
+		SkPageGetOpaque(page)->next = next;
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
 static void
 sk_redo_switch_rec(XLogReaderState *record)
 {
@@ -409,18 +427,7 @@ sk_redo_switch_rec(XLogReaderState *record)
 
 	/* Lock order as on the primary: the old tail, then the metapage. */
 	if (XLogRecHasBlockRef(record, 1))
-	{
-		if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
-		{
-			Page		page = BufferGetPage(buf);
-
-			SkPageGetOpaque(page)->next = xlrec.old_free_head;
-			PageSetLSN(page, record->EndRecPtr);
-			MarkBufferDirty(buf);
-		}
-		if (BufferIsValid(buf))
-			UnlockReleaseBuffer(buf);
-	}
+		redo_set_next(record, 1, xlrec.old_free_head);
 	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
 	{
 		Page		page = BufferGetPage(buf);
@@ -460,18 +467,8 @@ sk_redo_flush_rec(XLogReaderState *record)
 	/* The old tails: block 1 + chain, in chain order (as on the primary). */
 	for (i = 0; i < SK_NSHARDS; i++)
 	{
-		if (!XLogRecHasBlockRef(record, 1 + i))
-			continue;
-		if (XLogReadBufferForRedo(record, 1 + i, &buf) == BLK_NEEDS_REDO)
-		{
-			Page		page = BufferGetPage(buf);
-
-			SkPageGetOpaque(page)->next = xlrec.tail_next[i];
-			PageSetLSN(page, record->EndRecPtr);
-			MarkBufferDirty(buf);
-		}
-		if (BufferIsValid(buf))
-			UnlockReleaseBuffer(buf);
+		if (XLogRecHasBlockRef(record, 1 + i))
+			redo_set_next(record, 1 + i, xlrec.tail_next[i]);
 	}
 	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
 	{
@@ -504,16 +501,7 @@ sk_redo_truncate_rec(XLogReaderState *record)
 
 	memcpy(&xlrec, XLogRecGetData(record), sizeof(xlrec));
 	XLogRecGetBlockTag(record, 0, &rnode, NULL, NULL);
-	if (XLogReadBufferForRedo(record, 1, &buf) == BLK_NEEDS_REDO)
-	{
-		Page		page = BufferGetPage(buf);
-
-		SkPageGetOpaque(page)->next = xlrec.old_free_head;
-		PageSetLSN(page, record->EndRecPtr);
-		MarkBufferDirty(buf);
-	}
-	if (BufferIsValid(buf))
-		UnlockReleaseBuffer(buf);
+	redo_set_next(record, 1, xlrec.old_free_head);
 	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
 	{
 		Page		page = BufferGetPage(buf);
