@@ -10,7 +10,8 @@
 # (default "1 2 server") consumer sessions ("server": see below), BENCH_SYNC (default "on off")
 # synchronous_commit values,
 # BENCH_PARTITIONS (default 1) partitions of the topic, BENCH_ROUNDS (default 1; best round kept),
-# BENCH_MAX_SECONDS (default 90) cap on one run: a run still going then is stopped and its rate is
+# BENCH_IMPLS (default "streamkv streamkv_pb table pgmq": the consumers below; a subset skips the
+# others, whose cells then read ERR), BENCH_MAX_SECONDS (default 90) cap on one run: a run still going then is stopped and its rate is
 # records consumed / time (marked "*": an underestimate for the table queue, whose batches get
 # slower as dead rows pile up).
 #
@@ -21,36 +22,50 @@
 # Needs /usr/bin/python3 with psycopg2 (python3-psycopg2, installed by skv_deps).
 #
 # Every run starts from the same N preloaded records of 100 bytes (96 'x' + lpad(i, 4, '0')), made
-# before the run and not timed (then CHECKPOINT):
+# before the run and not timed (then CHECKPOINT). Four consumers, each one session per process
+# (python/psycopg2 over TCP), batches of 100; offset/id arrays go to the server as array literals
+# ('{1,2,...}'::bigint[]) on both sides, since psycopg2's list adaptation (ARRAY[...]) alone costs
+# ~0.4 ms per batch of 100:
 #  - streamkv: a fresh topic (BENCH_PARTITIONS partitions, filled with produce_agg, keyed when there
-#    is more than one partition) and a share group created on it with auto_offset_reset 'earliest',
-#    lock_duration_ms 60000. Each consumer session (python/psycopg2 over TCP, one process each) loops,
-#    one transaction per batch:
+#    is more than one partition) and a share group on it (auto_offset_reset 'earliest',
+#    lock_duration_ms 60000), one transaction per batch:
 #        SELECT partition, "offset", value FROM streamkv.acquire('g', 'cN', 100);
-#        SELECT streamkv.ack('g', 'cN', partition, offsets[]);    -- one per partition in the batch
+#        SELECT streamkv.ack('g', 'cN', partition, offsets);    -- one per partition in the batch
 #        COMMIT;
 #    until acquire returns nothing.
-#  - table queue (pgmq-style read + delete): a fresh `q (id bigserial PRIMARY KEY, v bytea)` filled with
-#    INSERT ... SELECT, VACUUM ANALYZE. Each session loops, one transaction per batch:
+#  - streamkv, acks in acquire: the same group, the consumer loop Kafka's share consumers run (the
+#    acknowledgements of a batch ride on the next ShareFetch): one statement per batch, autocommit,
+#        SELECT partition, "offset", value FROM streamkv.acquire('g', 'cN', 100, 0, ack_partitions, ack_offsets);
+#    carrying the previous batch's (partition, offset) pairs, until acquire returns nothing (that
+#    last call acknowledges the last batch). Checked after the run with pending() and lag().
+#  - pgmq: pgmq's queue table (msg_id identity PRIMARY KEY, read_ct, enqueued_at, vt, message, and
+#    pgmq's index on vt; message is bytea here) and pgmq's read and delete: PL/pgSQL functions that
+#    EXECUTE, as pgmq.read / pgmq.delete do,
+#        WITH cte AS (SELECT msg_id FROM q WHERE vt <= clock_timestamp() ORDER BY msg_id LIMIT 100 FOR UPDATE SKIP LOCKED)
+#        UPDATE q m SET vt = clock_timestamp() + '60 s', read_ct = read_ct + 1 FROM cte WHERE m.msg_id = cte.msg_id
+#          RETURNING m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message;
+#        DELETE FROM q WHERE msg_id = ANY(ids) RETURNING msg_id;
+#    the client runs SELECT msg_id, message FROM pgmq_read(60, 100); SELECT count(*) FROM
+#    pgmq_delete(ids); COMMIT. This is the contract of acquire + ack: a lock with a timeout (vt),
+#    a delivery count (read_ct), then the acknowledgement (the delete). The issue's baseline.
+#  - pop: the cheapest table queue, `q (id bigserial PRIMARY KEY, v bytea)` and one statement
 #        WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
-#        DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v;
-#        COMMIT;
-#    until it deletes nothing.
-# Both clients fetch the values. Records/s = records consumed / time from the start signal to the
+#        DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v;  COMMIT;
+#    (no lock timeout and no delivery count: a consumer must finish inside the transaction).
+# Every client fetches the values. Records/s = records consumed / time from the start signal to the
 # last session's last commit.
-#  - pgmq: pgmq's read + delete on the same table (a visibility timeout `vt` and a read count
-#    `read_ct` set by an UPDATE ... FOR UPDATE SKIP LOCKED, then DELETE ... = ANY(ids)): the
-#    contract of acquire + ack; a second results table compares against it.
-#  - "server" sessions: the same loops run inside the server by one session, `CALL sk_drain(...)` /
-#    `CALL tq_drain(...)`, PL/pgSQL procedures that COMMIT after every batch (same statements; the
-#    values are read with sum(length(value))): what the two cost without client round trips. Checked after each run: streamkv acks counted every record and pending()
-# is empty; the table is empty (a mismatch is listed under Errors).
+#  - "server" sessions: the same loops run inside the server by one session, `CALL sk_drain(...)`,
+#    `CALL pq_drain(...)`, `CALL tq_drain(...)`: PL/pgSQL procedures that COMMIT after every batch
+#    (same statements; the values are read with sum(length(value))): the cost without the client.
+# Checked after each run: every record consumed, streamkv's pending() empty and lag() 0 (and ack's
+# counts add up where ack is called), the table empty (a mismatch is listed under Errors).
 #
 # "open snapshot": before the run another session runs
 #     BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1 FROM src LIMIT 1;
 # and stays idle in transaction until the run ends, so VACUUM and index-entry killing cannot remove
 # the rows the queue deletes (the dead-tuple case of table queues). Slowdown = rate alone / rate with
-# the open snapshot. Goal (issue 4): streamkv >= 5x the table queue, and unaffected by the snapshot.
+# the open snapshot. Goal (issue 4): streamkv >= 5x the table queue (pgmq's read + delete), and
+# unaffected by the snapshot.
 # No assertions: this is a benchmark, not a test. Errors and server-log problems are listed at the end.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
 set +e            # a failing measurement is reported as ERR, not fatal
@@ -62,6 +77,7 @@ SYNCS=${BENCH_SYNC:-"on off"}
 PARTS=${BENCH_PARTITIONS:-1}
 ROUNDS=${BENCH_ROUNDS:-1}
 MAXS=${BENCH_MAX_SECONDS:-90}
+IMPLS=${BENCH_IMPLS:-"streamkv streamkv_pb table pgmq"}
 PGPORT_B=54390
 
 skv_deps
@@ -146,18 +162,25 @@ q "CREATE TABLE src AS SELECT i, convert_to(repeat('x', 96) || lpad(i::text, 4, 
 q "VACUUM ANALYZE src" >/dev/null
 q "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null && q "SELECT pg_prewarm('src')" >/dev/null
 # the server-side loops ("server" sessions): one transaction per batch of 100
-q "CREATE PROCEDURE sk_drain(g text, maxs float8, INOUT n bigint DEFAULT 0, INOUT acked bigint DEFAULT 0,
+q "CREATE PROCEDURE sk_drain(g text, maxs float8, pb boolean, INOUT n bigint DEFAULT 0, INOUT acked bigint DEFAULT 0,
      INOUT capped int DEFAULT 0) LANGUAGE plpgsql AS \$\$
-   DECLARE r record; got int; t_end timestamptz := clock_timestamp() + make_interval(secs => maxs);
+   DECLARE r record; got int; b bigint; pp int[] := '{}'; oo bigint[] := '{}';
+     t_end timestamptz := clock_timestamp() + make_interval(secs => maxs);
    BEGIN
      LOOP
        IF clock_timestamp() > t_end THEN capped := 1; EXIT; END IF;
        got := 0;
-       FOR r IN SELECT partition AS p, array_agg(\"offset\") AS offs, count(*) AS c, sum(length(value)) AS b
-                  FROM streamkv.acquire(g, 'server', 100) GROUP BY partition LOOP
-         acked := acked + streamkv.ack(g, 'server', r.p, r.offs);
-         got := got + r.c;
-       END LOOP;
+       IF pb THEN
+         -- the previous batch's acknowledgements ride on the next acquire
+         SELECT coalesce(array_agg(partition), '{}'), coalesce(array_agg(\"offset\"), '{}'), count(*), sum(length(value))
+           INTO pp, oo, got, b FROM streamkv.acquire(g, 'server', 100, 0, pp, oo);
+       ELSE
+         FOR r IN SELECT partition AS p, array_agg(\"offset\") AS offs, count(*) AS c, sum(length(value)) AS b
+                    FROM streamkv.acquire(g, 'server', 100) GROUP BY partition LOOP
+           acked := acked + streamkv.ack(g, 'server', r.p, r.offs);
+           got := got + r.c;
+         END LOOP;
+       END IF;
        EXIT WHEN got = 0;
        n := n + got;
        COMMIT;
@@ -176,18 +199,30 @@ q "CREATE PROCEDURE tq_drain(maxs float8, INOUT n bigint DEFAULT 0, INOUT capped
        COMMIT;
      END LOOP;
    END \$\$" >/dev/null || die "cannot create tq_drain"
-# pgmq's read + delete: a visibility timeout (the lock) and a read count, then the delete (the ack)
+# pgmq's read and delete, as pgmq.read / pgmq.delete run them (dynamic SQL in PL/pgSQL) on pgmq's
+# queue table (created per run, see run_case)
+q "CREATE TYPE pq_message AS (msg_id bigint, read_ct int, enqueued_at timestamptz, vt timestamptz, message bytea)" >/dev/null ||
+	die "cannot create pq_message"
+q "CREATE FUNCTION pgmq_read(vt_s integer, qty integer) RETURNS SETOF pq_message LANGUAGE plpgsql AS \$\$
+   BEGIN
+     RETURN QUERY EXECUTE format(\$Q\$
+       WITH cte AS (SELECT msg_id FROM %I WHERE vt <= clock_timestamp() ORDER BY msg_id ASC LIMIT \$1 FOR UPDATE SKIP LOCKED)
+       UPDATE %I m SET vt = clock_timestamp() + %L, read_ct = read_ct + 1 FROM cte WHERE m.msg_id = cte.msg_id
+       RETURNING m.msg_id, m.read_ct, m.enqueued_at, m.vt, m.message\$Q\$,
+       'q', 'q', make_interval(secs => vt_s)) USING qty;
+   END \$\$" >/dev/null || die "cannot create pgmq_read"
+q "CREATE FUNCTION pgmq_delete(ids bigint[]) RETURNS SETOF bigint LANGUAGE plpgsql AS \$\$
+   BEGIN
+     RETURN QUERY EXECUTE format(\$Q\$DELETE FROM %I WHERE msg_id = ANY(\$1) RETURNING msg_id\$Q\$, 'q') USING ids;
+   END \$\$" >/dev/null || die "cannot create pgmq_delete"
 q "CREATE PROCEDURE pq_drain(maxs float8, INOUT n bigint DEFAULT 0, INOUT capped int DEFAULT 0) LANGUAGE plpgsql AS \$\$
    DECLARE ids bigint[]; b bigint; t_end timestamptz := clock_timestamp() + make_interval(secs => maxs);
    BEGIN
      LOOP
        IF clock_timestamp() > t_end THEN capped := 1; EXIT; END IF;
-       WITH r AS (UPDATE q SET vt = clock_timestamp() + interval '60 s', read_ct = read_ct + 1
-                   WHERE id IN (SELECT id FROM q WHERE vt <= clock_timestamp() ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED)
-                   RETURNING id, v)
-       SELECT array_agg(id), sum(length(v)) INTO ids, b FROM r;
+       SELECT array_agg(msg_id), sum(length(message)) INTO ids, b FROM pgmq_read(60, 100);
        EXIT WHEN ids IS NULL;
-       DELETE FROM q WHERE id = ANY(ids);
+       PERFORM count(*) FROM pgmq_delete(ids);
        n := n + cardinality(ids);
        COMMIT;
      END LOOP;
@@ -204,13 +239,16 @@ sessions = 1 if server else int(sys.argv[3])
 group = sys.argv[7] if len(sys.argv) > 7 else None
 
 ACQ = 'SELECT partition, "offset", value FROM streamkv.acquire(%s, %s, 100)'
+ACQ_ACK = 'SELECT partition, "offset", value FROM streamkv.acquire(%s, %s, 100, 0, %s::int[], %s::bigint[])'
 ACK = 'SELECT streamkv.ack(%s, %s, %s, %s::bigint[])'
 POP = ('WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) '
        'DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v')
-READ = ("UPDATE q SET vt = clock_timestamp() + interval '60 s', read_ct = read_ct + 1 "
-        'WHERE id IN (SELECT id FROM q WHERE vt <= clock_timestamp() ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) '
-        'RETURNING id, v')
-DELETE = 'DELETE FROM q WHERE id = ANY(%s)'
+READ = 'SELECT msg_id, message FROM pgmq_read(60, 100)'
+DELETE = 'SELECT count(*) FROM pgmq_delete(%s::bigint[])'
+
+def lit(nums):
+    # an array literal: one text parameter, parsed by array_in
+    return '{' + ','.join(map(str, nums)) + '}'
 
 def worker(i, ready, go, res):
     try:
@@ -218,16 +256,18 @@ def worker(i, ready, go, res):
         cur = c.cursor()
         name = 'c%d' % i
         got = acked = nbytes = 0
-        if server:
+        if server or impl == 'streamkv_pb':
             c.autocommit = True
         ready.put(i)
         go.wait()
         deadline = time.monotonic() + maxs
         capped = 0
         if server:
-            if impl == 'streamkv':
-                cur.execute('CALL sk_drain(%s, %s)', (group, maxs))
+            if impl.startswith('streamkv'):
+                cur.execute('CALL sk_drain(%s, %s, %s)', (group, maxs, impl == 'streamkv_pb'))
                 got, acked, capped = cur.fetchone()
+                if impl == 'streamkv_pb':
+                    acked = got
             else:
                 cur.execute('CALL %s(%%s)' % ('pq_drain' if impl == 'pgmq' else 'tq_drain'), (maxs,))
                 got, capped = cur.fetchone()
@@ -235,6 +275,7 @@ def worker(i, ready, go, res):
             res.put((i, got, acked, nbytes, time.monotonic(), capped, ''))
             c.close()
             return
+        parts, offs = [], []
         while True:
             if time.monotonic() > deadline:
                 capped = 1
@@ -249,15 +290,27 @@ def worker(i, ready, go, res):
                 for p, o, v in rows:
                     byp.setdefault(p, []).append(o)
                     nbytes += len(v)
-                for p, offs in byp.items():
-                    cur.execute(ACK, (group, name, p, offs))
+                for p, po in byp.items():
+                    cur.execute(ACK, (group, name, p, lit(po)))
                     acked += cur.fetchone()[0]
                 c.commit()
+            elif impl == 'streamkv_pb':
+                # autocommit: the acks of the previous batch and this acquire commit together
+                cur.execute(ACQ_ACK, (group, name, lit(parts), lit(offs)))
+                rows = cur.fetchall()
+                acked += len(offs)
+                if not rows:
+                    break
+                parts = [r[0] for r in rows]
+                offs = [r[1] for r in rows]
+                for _, _, v in rows:
+                    nbytes += len(v)
             elif impl == 'pgmq':
                 cur.execute(READ)
                 rows = cur.fetchall()
                 if rows:
-                    cur.execute(DELETE, ([r[0] for r in rows],))
+                    cur.execute(DELETE, (lit([r[0] for r in rows]),))
+                    cur.fetchone()
                 c.commit()
                 if not rows:
                     break
@@ -319,20 +372,33 @@ RUN_NO=0
 run_case() {
 	local impl=$1 s=$2 sync=$3 snap=$4 out got acked ms capped held err g t rate
 	t=q_$5 g=g_$5
-	if [ "$impl" = streamkv ]; then
+	case $impl in
+	streamkv*)
 		q "SELECT streamkv.create_topic('$t', $PARTS)" >/dev/null || { echo "ERR 0 0"; return; }
 		q "SELECT streamkv.create_share_group('$g', '$t', lock_duration_ms => 60000, auto_offset_reset => 'earliest')" >/dev/null ||
 			{ echo "ERR 0 0"; return; }
 		if [ "$PARTS" -gt 1 ]; then q "SELECT streamkv.produce_agg('$t', v, k) FROM src" >/dev/null
 		else q "SELECT streamkv.produce_agg('$t', v, NULL) FROM src" >/dev/null; fi
-	else
+		;;
+	pgmq)
 		q "DROP TABLE IF EXISTS q" >/dev/null
-		# pgmq's message table: id, visibility timeout, read count, message
-		q "CREATE TABLE q (id bigserial PRIMARY KEY, vt timestamptz NOT NULL DEFAULT now(), read_ct int NOT NULL DEFAULT 0, v bytea)" >/dev/null || { echo "ERR 0 0"; return; }
+		# pgmq's queue table and its index on vt (message is bytea here, jsonb in pgmq)
+		q "CREATE TABLE q (msg_id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY, read_ct int NOT NULL DEFAULT 0,
+		     enqueued_at timestamptz NOT NULL DEFAULT now(), vt timestamptz NOT NULL, message bytea)" >/dev/null ||
+			{ echo "ERR 0 0"; return; }
+		q "CREATE INDEX q_vt_idx ON q (vt ASC)" >/dev/null
+		q "INSERT INTO q (vt, message) SELECT clock_timestamp(), v FROM src ORDER BY i" >/dev/null
+		q "VACUUM ANALYZE q" >/dev/null
+		q "SELECT pg_prewarm('q'), pg_prewarm('q_pkey'), pg_prewarm('q_vt_idx')" >/dev/null
+		;;
+	*)
+		q "DROP TABLE IF EXISTS q" >/dev/null
+		q "CREATE TABLE q (id bigserial PRIMARY KEY, v bytea)" >/dev/null || { echo "ERR 0 0"; return; }
 		q "INSERT INTO q (v) SELECT v FROM src ORDER BY i" >/dev/null
 		q "VACUUM ANALYZE q" >/dev/null
 		q "SELECT pg_prewarm('q'), pg_prewarm('q_pkey')" >/dev/null
-	fi
+		;;
+	esac
 	q CHECKPOINT >/dev/null
 	pg_ready
 	out=$(/usr/bin/python3 "$WORK/driver.py" "$DSN" "$impl" "$s" "$sync" "$snap" "$MAXS" "$g" 2>"$WORK/py.err") ||
@@ -341,11 +407,13 @@ run_case() {
 	held=$(kv "$out" snapshot_held); err=$(kv "$out" err)
 	[ "$err" != "-" ] && note_err "driver $impl sessions=$s sync=$sync snapshot=$snap: $err"
 	[ "$held" = 1 ] || note_err "$impl sessions=$s sync=$sync: the snapshot was not held for the whole run"
-	if [ "$impl" = streamkv ]; then
-		local pend; pend=$(q "SELECT count(*) FROM streamkv.pending('$g')")
-		[ "$acked" = "$got" ] || note_err "streamkv sessions=$s sync=$sync snapshot=$snap: acks counted $acked of $got acquired"
-		[ "$capped" = 1 ] || [ "$got" = "$N" ] || note_err "streamkv sessions=$s sync=$sync snapshot=$snap: consumed $got of $N"
-		[ "$capped" = 1 ] || [ "$pend" = 0 ] || note_err "streamkv sessions=$s sync=$sync snapshot=$snap: $pend records still pending"
+	if [ "${impl#streamkv}" != "$impl" ]; then
+		local pend lag; pend=$(q "SELECT count(*) FROM streamkv.pending('$g')")
+		lag=$(q "SELECT coalesce(sum(lag), -1) FROM streamkv.lag('$g')")
+		[ "$acked" = "$got" ] || note_err "$impl sessions=$s sync=$sync snapshot=$snap: acks counted $acked of $got acquired"
+		[ "$capped" = 1 ] || [ "$got" = "$N" ] || note_err "$impl sessions=$s sync=$sync snapshot=$snap: consumed $got of $N"
+		[ "$capped" = 1 ] || [ "$pend" = 0 ] || note_err "$impl sessions=$s sync=$sync snapshot=$snap: $pend records still pending"
+		[ "$capped" = 1 ] || [ "$lag" = 0 ] || note_err "$impl sessions=$s sync=$sync snapshot=$snap: lag $lag after the run"
 		q "SELECT streamkv.delete_group('$g')" >/dev/null
 		q "SELECT streamkv.drop_topic('$t')" >/dev/null
 	else
@@ -364,8 +432,9 @@ for r in $(seq "$ROUNDS"); do
 	for sync in $SYNCS; do
 		for s in $SESSIONS; do
 			for snap in 0 1; do
-				impls=(streamkv table pgmq)
-				[ $(( (r + snap) % 2 )) -eq 0 ] && impls=(pgmq table streamkv)
+				# alternate the order between rounds and between alone / open snapshot
+				impls=($IMPLS)
+				[ $(( (r + snap) % 2 )) -eq 0 ] && impls=($(printf '%s\n' $IMPLS | tac))
 				for impl in "${impls[@]}"; do
 					say "round $r/$ROUNDS: $impl, $s session(s), synchronous_commit=$sync, open snapshot=$snap"
 					RUN_NO=$((RUN_NO + 1))
@@ -392,44 +461,48 @@ cell() { # KEY -> formatted rate (with * when capped)
 	echo "$(uname -n), $(nproc) cores, $("$IBIN/postgres" --version),"
 	echo "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo '+dirty'), BENCH_RECORDS=$N, BENCH_PARTITIONS=$PARTS, BENCH_ROUNDS=$ROUNDS, BENCH_MAX_SECONDS=$MAXS, fsync on, shared_buffers=512MB."
 	echo
-	echo "## Consuming $(fmt "$N") preloaded records of 100 bytes in batches of 100, one transaction per batch (records/s)"
+	echo "## Consuming $(fmt "$N") preloaded records of 100 bytes in batches of 100 (records/s)"
 	echo
-	echo "streamkv: \`acquire(g, c, 100)\` + \`ack(g, c, partition, offsets[])\` + COMMIT on a share group of a $PARTS-partition topic;"
-	echo "table queue: \`WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v\` + COMMIT."
-	echo "Open snapshot: another session idle in \`BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1 FROM src LIMIT 1;\` for the whole run."
-	echo "Server side: the same batches looped by \`CALL sk_drain(...)\` / \`CALL tq_drain(...)\` (PL/pgSQL procedures, COMMIT after every batch): the cost without client round trips."
-	echo "Slowdown = alone / with the open snapshot. Goal: streamkv ≥ 5× the table queue, and unaffected by the open snapshot."
-	[ "$ROUNDS" -gt 1 ] && echo "Best of $ROUNDS rounds; all rounds in the second table."
+	echo "- **streamkv** (share group on a $PARTS-partition topic): \`acquire(g, c, 100)\` + \`ack(g, c, partition, offsets)\` + COMMIT;"
+	echo "- **streamkv, acks in acquire**: \`acquire(g, c, 100, 0, ack_partitions, ack_offsets)\` carrying the previous batch's acknowledgements, one autocommitted statement per batch (Kafka's share consumer loop);"
+	echo "- **pgmq** (the issue's baseline, the same contract as acquire + ack): pgmq's table (PRIMARY KEY msg_id, index on vt) and pgmq's read (\`WITH cte AS (SELECT msg_id … WHERE vt <= clock_timestamp() ORDER BY msg_id LIMIT 100 FOR UPDATE SKIP LOCKED) UPDATE … SET vt = clock_timestamp() + 60 s, read_ct = read_ct + 1 … RETURNING …\`) + pgmq's delete (\`DELETE … WHERE msg_id = ANY(ids)\`), in PL/pgSQL functions that EXECUTE as pgmq's do, + COMMIT;"
+	echo "- **pop**: \`WITH cte AS (SELECT id FROM q ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) DELETE FROM q USING cte WHERE q.id = cte.id RETURNING q.id, q.v\` + COMMIT on \`q (id bigserial PRIMARY KEY, v bytea)\` (no lock timeout, no delivery count)."
 	echo
-	echo "| synchronous_commit | sessions | streamkv alone | table queue alone | **streamkv / table** | streamkv, open snapshot | table queue, open snapshot | **streamkv / table** | **streamkv slowdown** | **table slowdown** |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "Arrays go to the server as array literals on both sides. Open snapshot: another session idle in \`BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1 FROM src LIMIT 1;\` for the whole run."
+	echo "Server side: the same loops in PL/pgSQL procedures (COMMIT after every batch), without the client. Goal: streamkv ≥ 5× the table queue (pgmq), and unaffected by the open snapshot."
+	[ "$ROUNDS" -gt 1 ] && echo "Best of $ROUNDS rounds; all rounds in the last table."
 	anycap=0
-	for sync in $SYNCS; do
-		for s in $SESSIONS; do
-			sa=${R[streamkv,$s,$sync,0]:-ERR} ta=${R[table,$s,$sync,0]:-ERR}
-			ss=${R[streamkv,$s,$sync,1]:-ERR} ts=${R[table,$s,$sync,1]:-ERR}
-			for k in streamkv,$s,$sync,0 table,$s,$sync,0 streamkv,$s,$sync,1 table,$s,$sync,1; do
-				[ "${R[$k,capped]:-0}" = 1 ] && anycap=1
+	for snap in 0 1; do
+		echo
+		if [ "$snap" = 0 ]; then echo "### Alone"; else echo "### While another session holds a snapshot open"; fi
+		echo
+		echo "| synchronous_commit | sessions | streamkv | streamkv, acks in acquire | pgmq | pop | **streamkv / pgmq** | **acks in acquire / pgmq** | streamkv / pop | acks in acquire / pop |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+		for sync in $SYNCS; do
+			for s in $SESSIONS; do
+				sk=${R[streamkv,$s,$sync,$snap]:-ERR} sp=${R[streamkv_pb,$s,$sync,$snap]:-ERR}
+				pq=${R[pgmq,$s,$sync,$snap]:-ERR} tq=${R[table,$s,$sync,$snap]:-ERR}
+				for k in streamkv streamkv_pb pgmq table; do
+					[ "${R[$k,$s,$sync,$snap,capped]:-0}" = 1 ] && anycap=1
+				done
+				lab=$s; [ "$s" = server ] && lab="server side (1 session, PL/pgSQL)"
+				echo "| $sync | $lab | $(cell streamkv,$s,$sync,$snap) | $(cell streamkv_pb,$s,$sync,$snap) | $(cell pgmq,$s,$sync,$snap) | $(cell table,$s,$sync,$snap) | **$(ratio "$sk" "$pq")×** | **$(ratio "$sp" "$pq")×** | $(ratio "$sk" "$tq")× | $(ratio "$sp" "$tq")× |"
 			done
-			lab=$s; [ "$s" = server ] && lab="server side: 1 session, PL/pgSQL procedure"
-			echo "| $sync | $lab | $(cell streamkv,$s,$sync,0) | $(cell table,$s,$sync,0) | **$(ratio "$sa" "$ta")×** | $(cell streamkv,$s,$sync,1) | $(cell table,$s,$sync,1) | **$(ratio "$ss" "$ts")×** | $(ratio "$sa" "$ss")× | $(ratio "$ta" "$ts")× |"
 		done
 	done
 	echo
-	echo "Against pgmq's read + delete (the same contract as acquire + ack: a visibility timeout as the lock, a read count, then the delete):"
-	echo "\`UPDATE q SET vt = clock_timestamp() + interval '60 s', read_ct = read_ct + 1 WHERE id IN (SELECT id FROM q WHERE vt <= clock_timestamp() ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) RETURNING id, v\` + \`DELETE FROM q WHERE id = ANY(ids)\` + COMMIT."
+	echo "### Slowdown from the open snapshot (rate alone / rate with the snapshot)"
 	echo
-	echo "| synchronous_commit | sessions | streamkv alone | pgmq read+delete alone | **streamkv / pgmq** | streamkv, open snapshot | pgmq, open snapshot | **streamkv / pgmq** | **pgmq slowdown** |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| synchronous_commit | sessions | streamkv | streamkv, acks in acquire | pgmq | pop |"
+	echo "|---|---|---:|---:|---:|---:|"
 	for sync in $SYNCS; do
 		for s in $SESSIONS; do
-			sa=${R[streamkv,$s,$sync,0]:-ERR} pa=${R[pgmq,$s,$sync,0]:-ERR}
-			ss=${R[streamkv,$s,$sync,1]:-ERR} ps=${R[pgmq,$s,$sync,1]:-ERR}
-			for k in pgmq,$s,$sync,0 pgmq,$s,$sync,1; do
-				[ "${R[$k,capped]:-0}" = 1 ] && anycap=1
+			lab=$s; [ "$s" = server ] && lab="server side"
+			row="| $sync | $lab |"
+			for k in streamkv streamkv_pb pgmq table; do
+				row="$row $(ratio "${R[$k,$s,$sync,0]:-ERR}" "${R[$k,$s,$sync,1]:-ERR}")× |"
 			done
-			lab=$s; [ "$s" = server ] && lab="server side: 1 session, PL/pgSQL procedure"
-			echo "| $sync | $lab | $(cell streamkv,$s,$sync,0) | $(cell pgmq,$s,$sync,0) | **$(ratio "$sa" "$pa")×** | $(cell streamkv,$s,$sync,1) | $(cell pgmq,$s,$sync,1) | **$(ratio "$ss" "$ps")×** | $(ratio "$pa" "$ps")× |"
+			echo "$row"
 		done
 	done
 	if [ "$anycap" = 1 ]; then

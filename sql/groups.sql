@@ -621,6 +621,57 @@ SELECT streamkv.delete_group('sw');
 SELECT count(*) FROM streamkv.groups() WHERE "group" = 'sw';
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sw', 'c1')$$);
 
+-- ---------------------------------------------------------------- acks carried by acquire
+-- acquire(..., ack_partitions, ack_offsets) acknowledges first (as ack does:
+-- records the consumer does not hold are ignored), then acquires
+SELECT streamkv.create_topic('pb', 2);
+SELECT count(*) FROM (SELECT streamkv.produce('pb', 'p' || i, partition => i % 2) FROM generate_series(0, 7) i) s;
+SELECT streamkv.create_share_group('spb', 'pb', auto_offset_reset => 'earliest');
+SELECT partition, "offset" FROM streamkv.acquire('spb', 'c1', 3) ORDER BY partition, "offset";
+SELECT partition, "offset" FROM streamkv.acquire('spb', 'c2', 1) ORDER BY partition, "offset";
+-- c1 acks what it holds, plus c2's record, an unknown offset and a duplicate: only its own count
+SELECT partition, "offset", delivery_count
+  FROM streamkv.acquire('spb', 'c1', 2, 0, '{0,0,0,1,1,0,0}', '{0,1,2,0,3,99,1}') ORDER BY partition, "offset";
+SELECT partition, "offset", consumer, deliveries FROM streamkv.pending('spb') ORDER BY partition, "offset";
+-- no acks given (the defaults are empty arrays)
+SELECT count(*) FROM streamkv.acquire('spb', 'c3', 1, ack_partitions => '{}', ack_offsets => '{}');
+-- errors change nothing: c1's records stay pending
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0,1}', '{3}')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0,NULL}', '{3,1}')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0,1}', '{3,NULL}')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0,2}', '{3,1}')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{-1}', '{3}')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{{0},{1}}', '{{3},{1}}')$$);
+SELECT count(*) FROM streamkv.acquire('spb', 'c1', 1, 0, NULL, '{3}');
+SELECT partition, "offset", consumer FROM streamkv.pending('spb') WHERE consumer = 'c1' ORDER BY partition, "offset";
+-- a full window: the acks in the same call make room for the records acquired
+SELECT streamkv.create_share_group('sw2', 'win', lock_duration_ms => 3600000, auto_offset_reset => 'earliest');
+SELECT count(*) FROM streamkv.acquire('sw2', 'c1', 5000);
+SELECT count(*) FROM streamkv.acquire('sw2', 'c1', 5000);
+SELECT count(*), min("offset"), max("offset")
+  FROM streamkv.acquire('sw2', 'c1', 5000, 0, array_fill(0, ARRAY[10]), ARRAY(SELECT generate_series(0, 9)::bigint));
+SELECT count(*), min("offset") FROM streamkv.pending('sw2');
+SELECT streamkv.delete_group('sw2');
+SELECT streamkv.delete_group('spb');
+
+-- ---------------------------------------------------------------- a dead letter of a record with 65535 headers
+-- (the most a record can have): it keeps the first 65529 and adds the six streamkv.dlq.* ones,
+-- and it is written although it is larger than the dead-letter topic's max_message_bytes
+SELECT streamkv.create_topic('many', 1, max_message_bytes => 2000000), streamkv.create_topic('many_dlq', 1);
+SELECT streamkv.create_share_group('smany', 'many', dead_letter_topic => 'many_dlq', auto_offset_reset => 'earliest');
+SELECT "offset" FROM streamkv.produce('many', 'many'::text,
+    headers => ARRAY(SELECT ('h' || i, convert_to(i::text, 'UTF8'))::streamkv.header FROM generate_series(1, 65535) i));
+SELECT "offset", cardinality(headers) AS nheaders FROM streamkv.acquire('smany', 'c1');
+SELECT streamkv.reject('smany', 'c1', 0, 0);
+SELECT f."offset", convert_from(f.value, 'UTF8') AS value, cardinality(f.headers) AS nheaders,
+       f.headers[65529].value = convert_to('65529', 'UTF8') AS kept_value,
+       convert_from(f.headers[65532].value, 'UTF8') AS dlq_offset,
+       f.headers[1].key AS first, f.headers[65529].key AS last_kept,
+       f.headers[65530].key AS first_dlq, f.headers[65535].key AS last_dlq
+  FROM streamkv.fetch('many_dlq', 0, 0) f;
+SELECT streamkv.delete_group('smany');
+SELECT streamkv.drop_topic('many'), streamkv.drop_topic('many_dlq');
+
 -- ================================================================ compact_groups
 -- rewrites the store as a snapshot of every group: the same groups before and
 -- after, the same snapshot when nothing changed, and groups work on

@@ -3382,6 +3382,147 @@ open_dlq(SkTopicRef *dtr, const char *dlq)
 	return dlq[0] != '\0' && sk_topic_open(dtr, dlq, true, AccessShareLock);
 }
 
+#define SETTLE_ACK		0
+#define SETTLE_RELEASE	1
+#define SETTLE_REJECT	2
+
+/*
+ * Sorts out which of the offsets (ascending, duplicates allowed) the consumer
+ * holds in a share partition: those to acknowledge or release go to held[],
+ * those to dead-letter (rejected, or released past max_deliveries) to dead[]
+ * with their delivery counts.  Offsets the consumer does not hold are ignored,
+ * like XACK's.  Returns how many it holds.  Caller holds the groups lock.
+ */
+static int
+settle_collect(SkGroup *g, const char *consumer, int32 partition, const int64 *offs, int ne,
+			   int how, int64 *held, int *nr, int64 *dead, int *ddel, int *nd)
+{
+	int			cidx = find_consumer(g, consumer, strlen(consumer));
+	SkGPart    *gp = get_part(g, 0, partition);
+	SkSharePart *sp = gp && DsaPointerIsValid(gp->share) ? sk_ptr(gp->share) : NULL;
+	int			i,
+				n = 0;
+
+	*nr = *nd = 0;
+	for (i = 0; i < ne && sp && cidx >= 0; i++)
+	{
+		SkShareEntry *e;
+
+		if ((i > 0 && offs[i] == offs[i - 1]) || offs[i] < sp->start || offs[i] >= sp->next)
+			continue;
+		e = share_entry(sp, offs[i]);
+		if (e->state != ES_ACQUIRED || e->consumer != cidx)
+			continue;
+		if (how == SETTLE_REJECT || (how == SETTLE_RELEASE && e->deliveries >= g->max_deliveries))
+		{
+			dead[*nd] = offs[i];
+			ddel[*nd] = e->deliveries;
+			(*nd)++;
+		}
+		else
+			held[(*nr)++] = offs[i];
+		n++;
+	}
+	return n;
+}
+
+typedef struct AckPair
+{
+	int64		partition;
+	int64		offset;
+} AckPair;
+
+static int
+cmp_ackpair(const void *a, const void *b)
+{
+	const AckPair *x = (const AckPair *) a;
+	const AckPair *y = (const AckPair *) b;
+
+	if (x->partition != y->partition)
+		return x->partition < y->partition ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * acquire's piggybacked acknowledgements (as Kafka's ShareFetch carries them):
+ * two parallel arrays of partitions and offsets, returned sorted by partition
+ * and offset.  Checks the partitions against the topic.
+ */
+static AckPair *
+ack_pairs(ArrayType *parts, ArrayType *offs, SkTopicRef *tr, int *n)
+{
+	Datum	   *pe,
+			   *oe;
+	bool	   *pn,
+			   *on;
+	int			np,
+				no,
+				i;
+	AckPair    *pairs;
+
+	if (ARR_NDIM(parts) > 1 || ARR_NDIM(offs) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("ack_partitions and ack_offsets must be one-dimensional arrays")));
+	deconstruct_array(parts, INT4OID, 4, true, TYPALIGN_INT, &pe, &pn, &np);
+	deconstruct_array(offs, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &oe, &on, &no);
+	if (np != no)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ack_partitions and ack_offsets must have the same length"),
+				 errdetail("ack_partitions has %d elements and ack_offsets %d.", np, no)));
+	pairs = palloc(sizeof(AckPair) * Max(np, 1));
+	for (i = 0; i < np; i++)
+	{
+		if (pn[i])
+			null_arg("a partition in ack_partitions");
+		if (on[i])
+			null_arg("an offset in ack_offsets");
+		pairs[i].partition = DatumGetInt32(pe[i]);
+		pairs[i].offset = DatumGetInt64(oe[i]);
+		check_partition(tr, (int32) pairs[i].partition);
+	}
+	qsort(pairs, np, sizeof(AckPair), cmp_ackpair);
+	*n = np;
+	return pairs;
+}
+
+/*
+ * Acknowledges the piggybacked pairs, one ACK operation per partition.
+ * Caller holds the groups lock exclusively; returns the group, which logging
+ * may have moved.
+ */
+static SkGroup *
+ack_pairs_apply(GCtx *c, SkGroup *g, const char *group, const char *consumer,
+				const AckPair *pairs, int n)
+{
+	int64	   *offs = palloc(sizeof(int64) * Max(n, 1));
+	int64	   *held = palloc(sizeof(int64) * Max(n, 1));
+	int			s = 0;
+
+	while (s < n)
+	{
+		int			e,
+					nr,
+					nd;
+
+		for (e = s; e < n && pairs[e].partition == pairs[s].partition; e++)
+			offs[e - s] = pairs[e].offset;
+		settle_collect(g, consumer, (int32) pairs[s].partition, offs, e - s, SETTLE_ACK,
+					   held, &nr, NULL, NULL, &nd);
+		if (nr > 0)
+		{
+			log_share_offsets(c, SK_GOP_ACK, group, consumer, (int32) pairs[s].partition, 0,
+							  held, nr);
+			g = must_group(c, group, GT_SHARE);
+		}
+		s = e;
+	}
+	pfree(offs);
+	pfree(held);
+	return g;
+}
+
 typedef struct AcqPlan
 {
 	int			partition;
@@ -3424,6 +3565,8 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	int		   *ddel;
 	Datum		topic_datum;
 	SkHeaderType ht;
+	AckPair    *acks;
+	int			nacks;
 
 	check_id(consumer, "consumer name");
 	if (max_records < 1 || wait_ms < 0)
@@ -3434,6 +3577,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	share_names(&c, group, topic, dlq);
 	sk_topic_open(&tr, topic, false, AccessShareLock);
+	acks = ack_pairs(PG_GETARG_ARRAYTYPE_P(4), PG_GETARG_ARRAYTYPE_P(5), &tr, &nacks);
 	has_dlq = open_dlq(&dtr, dlq);
 	topic_datum = text_datum(topic);
 	trp = &tr;
@@ -3452,6 +3596,12 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 
 		gctx_lock(&c, LW_EXCLUSIVE);
 		g = must_group(&c, group, GT_SHARE);
+		if (nacks > 0)
+		{
+			/* acknowledged first: that frees room in the windows */
+			g = ack_pairs_apply(&c, g, group, consumer, acks, nacks);
+			nacks = 0;
+		}
 		rr = g->rr++;
 		lock_until = c.now + g->lock_ms;
 		nplan = 0;
@@ -3596,10 +3746,6 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-#define SETTLE_ACK		0
-#define SETTLE_RELEASE	1
-#define SETTLE_REJECT	2
-
 static Datum
 share_settle(FunctionCallInfo fcinfo, int how)
 {
@@ -3625,9 +3771,6 @@ share_settle(FunctionCallInfo fcinfo, int how)
 				dtr;
 	bool		has_dlq = false;
 	SkGroup    *g;
-	SkGPart    *gp;
-	SkSharePart *sp;
-	int			cidx;
 
 	deconstruct_array(arr, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &enulls, &ne);
 	offs = palloc(sizeof(int64) * Max(ne, 1));
@@ -3650,28 +3793,7 @@ share_settle(FunctionCallInfo fcinfo, int how)
 
 	gctx_lock(&c, LW_EXCLUSIVE);
 	g = must_group(&c, group, GT_SHARE);
-	cidx = find_consumer(g, consumer, strlen(consumer));
-	gp = get_part(g, 0, partition);
-	sp = gp && DsaPointerIsValid(gp->share) ? sk_ptr(gp->share) : NULL;
-	for (i = 0; i < ne && sp && cidx >= 0; i++)
-	{
-		SkShareEntry *e;
-
-		if ((i > 0 && offs[i] == offs[i - 1]) || offs[i] < sp->start || offs[i] >= sp->next)
-			continue;
-		e = share_entry(sp, offs[i]);
-		if (e->state != ES_ACQUIRED || e->consumer != cidx)
-			continue;
-		if (how == SETTLE_REJECT || (how == SETTLE_RELEASE && e->deliveries >= g->max_deliveries))
-		{
-			dead[nd] = offs[i];
-			ddel[nd] = e->deliveries;
-			nd++;
-		}
-		else
-			held[nr++] = offs[i];
-		n++;
-	}
+	n = settle_collect(g, consumer, partition, offs, ne, how, held, &nr, dead, ddel, &nd);
 	log_share_offsets(&c, how == SETTLE_ACK ? SK_GOP_ACK : SK_GOP_RELEASE, group, consumer,
 					  partition, 0, held, nr);
 	if (nd > 0)

@@ -2336,14 +2336,38 @@ sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
 	bytea	   *key = NULL;
 	int			partition;
 	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
+	int			nkeep = v->nheaders;
+	uint32		keeplen = v->hdrlen;
 
+	if (nkeep + nextra > PG_UINT16_MAX)
+	{
+		/*
+		 * A record has at most 65535 headers: keep the first original ones
+		 * that fit beside the extra ones (a record that already had almost
+		 * that many loses its last few).
+		 */
+		const char *q = v->headers;
+		int			i;
+
+		nkeep = PG_UINT16_MAX - nextra;
+		for (i = 0; i < nkeep; i++)
+		{
+			int32		kl,
+						vl;
+
+			memcpy(&kl, q, sizeof(kl));
+			memcpy(&vl, q + sizeof(kl), sizeof(vl));
+			q += sizeof(kl) + sizeof(vl) + kl + Max(vl, 0);
+		}
+		keeplen = q - v->headers;
+	}
 	memset(&h, 0, sizeof(h));
 	h.timestamp = tr->conf.timestamp_type == SK_TS_LOG_APPEND ? sk_now_ms() : v->timestamp;
 	h.keylen = v->keylen;
 	h.vallen = v->vallen;
-	h.nheaders = v->nheaders + nextra;
-	h.hdrlen = v->hdrlen + extralen;
-	len = sizeof(h) + Max(v->keylen, 0) + Max(v->vallen, 0) + v->hdrlen + extralen;
+	h.nheaders = nkeep + nextra;
+	h.hdrlen = keeplen + extralen;
+	len = sizeof(h) + Max(v->keylen, 0) + Max(v->vallen, 0) + keeplen + extralen;
 	rec = palloc_extended(len, MCXT_ALLOC_HUGE);
 	memcpy(rec, &h, sizeof(h));
 	p = rec + sizeof(h);
@@ -2353,9 +2377,9 @@ sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
 	if (v->vallen > 0)
 		memcpy(p, v->value, v->vallen);
 	p += Max(v->vallen, 0);
-	if (v->hdrlen > 0)
-		memcpy(p, v->headers, v->hdrlen);
-	p += v->hdrlen;
+	if (keeplen > 0)
+		memcpy(p, v->headers, keeplen);
+	p += keeplen;
 	if (extralen > 0)
 		memcpy(p, extra, extralen);
 	if (v->key)

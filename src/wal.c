@@ -79,10 +79,20 @@ sk_decode_items(const char *data, Size datalen, const xl_sk_append *xlrec,
 {
 	const char *p = data + sizeof(xl_sk_append);
 	const char *end = data + datalen;
-	SkWalItem  *items = palloc(sizeof(SkWalItem) * Max(xlrec->nitems, 1));
+	SkWalItem  *items;
 	uint32		n;
 
 	*scratch = NULL;
+	/* every item takes at least a byte (packed) or its xl_sk_item */
+	if (datalen < sizeof(xl_sk_append) ||
+		(Size) xlrec->nitems > (datalen - sizeof(xl_sk_append)) /
+		((xlrec->flags & SK_APPEND_PACKED) ? 1 : sizeof(xl_sk_item)))
+	{
+		if (!soft)
+			elog(PANIC, "streamkv redo: malformed APPEND record");
+		return NULL;
+	}
+	items = palloc(sizeof(SkWalItem) * Max(xlrec->nitems, 1));
 	if (!(xlrec->flags & SK_APPEND_PACKED))
 	{
 		for (n = 0; n < xlrec->nitems; n++)

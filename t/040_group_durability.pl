@@ -188,17 +188,29 @@ sub available
 	return @a;
 }
 
-# acquire(node, group, consumer, max, expect_all): checks every record handed
-# out against the model (available, delivery count + 1, right value); with
-# expect_all, that exactly the available records were handed out.
+# acquire(node, group, consumer, max, expect_all, label, acks): checks every
+# record handed out against the model (available, delivery count + 1, right
+# value); with expect_all, that exactly the available records were handed out.
+# acks ([[p, o], ...]) are carried by the acquire: the ones the consumer holds
+# are acknowledged first.
 sub acquire
 {
-	my ($node, $g, $c, $n, $expect_all, $label) = @_;
+	my ($node, $g, $c, $n, $expect_all, $label, $acks) = @_;
 	$label //= "acquire $g $c $n";
+	my $ackargs = '';
+	if ($acks)
+	{
+		$ackargs = ", 0, '{" . join(',', map { $_->[0] } @$acks) . "}', '{" . join(',', map { $_->[1] } @$acks) . "}'";
+		for my $a (@$acks)
+		{
+			my $s = rec_state($g, @$a);
+			$rec{$g}{"$a->[0]/$a->[1]"}{st} = 'acked' if $s->{st} eq 'held' && $s->{c} eq $c;
+		}
+	}
 	my @avail = available($g);
 	my $t = $share{$g}{topic};
 	my $out = psql1($node, qq{SELECT partition, "offset", delivery_count, convert_from(value, 'UTF8'), topic
-		FROM streamkv.acquire('$g', '$c', $n) ORDER BY 1, 2});
+		FROM streamkv.acquire('$g', '$c', $n$ackargs) ORDER BY 1, 2});
 	my (@got, $bad);
 	$bad = 0;
 	for my $line (split /\n/, $out)
@@ -513,7 +525,9 @@ is(sk_sqlstate($P, "SELECT * FROM streamkv.heartbeat('gm', '$old_static')"), '55
 is(sk_sqlstate($P, "SELECT * FROM streamkv.heartbeat('gm', 'gm-a', $gen{gm} - 1)"), '55000', 'heartbeat with a stale generation fails with 55000');
 commit_offset($P, 'offsets-a', 't1', 1, 15, 'second');
 commit_offset($P, 'gm', 't2', 1, 6, 'fenced 2', 'gm-d', $gen{gm});
-settle_list($P, 'ack', 'sg', 'c1', held_by('sg', 'c1'));
+# c1 acknowledges all it holds through its next acquire (plus one record of c2's, ignored)
+acquire($P, 'sg', 'c1', 2, 0, 'acquire sg c1 carrying acks of all it holds',
+	[ @{ held_by('sg', 'c1') }, held_by('sg', 'c2')->[0] ]);
 acquire($P, 'sg', 'c2', 5);
 settle_list($P, 'reject', 'sg', 'c3', [ held_by('sg', 'c3')->[0] ]);
 # 'latest': only records produced after the group was created
