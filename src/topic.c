@@ -1970,6 +1970,7 @@ retain_partition(Relation rel, SkTopicSlot **tp, int partition, SkTopicConf *con
 	BlockNumber blk,
 				last = InvalidBlockNumber;
 	uint32		nfreed = 0;
+	XLogRecPtr	lsn;
 
 	if (ix == NULL || ix->count - ix->start < 2)
 	{
@@ -2007,8 +2008,16 @@ retain_partition(Relation rel, SkTopicSlot **tp, int partition, SkTopicConf *con
 		if (!BlockNumberIsValid(blk))
 			elog(ERROR, "streamkv: page index of partition %d does not match its chain", partition);
 	}
-	sk_chain_truncate(rel, partition, ix->e[keep].blk, last, nfreed,
-					  ix->e[keep].first_offset);
+	lsn = sk_chain_truncate(rel, partition, ix->e[keep].blk, last, nfreed,
+							ix->e[keep].first_offset);
+
+	/*
+	 * Flushed before anyone can see the new log start: a crash must not take
+	 * it back and show records again that a reader was told were gone.  A
+	 * fsync under the partition lock, once per retention pass that frees
+	 * pages.
+	 */
+	XLogFlush(lsn);
 	ix = pidx(p);
 	p->log_start = ix->e[keep].first_offset;
 	p->bytes = bytes;
