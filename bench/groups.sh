@@ -367,6 +367,19 @@ EOF
 chmod a+r "$WORK/driver.py"
 DSN="host=127.0.0.1 port=$PGPORT_B user=$PGUSER_B dbname=bench"
 
+# settle: let the previous run's aftermath pass before a measurement (a table-queue run leaves
+# autovacuum work and a backlog of WAL segments to recycle): wait until no autovacuum worker runs
+# (at most 60 s), then 2 s more; with BENCH_SETTLE=0, not at all.
+settle() {
+	[ "${BENCH_SETTLE:-1}" = 0 ] && return 0
+	local i
+	for i in $(seq 60); do
+		[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ] && break
+		sleep 1
+	done
+	sleep 2
+}
+
 RUN_NO=0
 # run_case IMPL SESSIONS SYNC SNAP RUN_NO -> "rate capped got"  (runs in a subshell)
 run_case() {
@@ -400,6 +413,7 @@ run_case() {
 		;;
 	esac
 	q CHECKPOINT >/dev/null
+	settle
 	pg_ready
 	out=$(/usr/bin/python3 "$WORK/driver.py" "$DSN" "$impl" "$s" "$sync" "$snap" "$MAXS" "$g" 2>"$WORK/py.err") ||
 		note_err "driver $impl sessions=$s sync=$sync snapshot=$snap: $(tail -3 "$WORK/py.err" | tr '\n' ' ')"

@@ -33,6 +33,10 @@ SELECT partition, "offset", delivery_count FROM streamkv.acquire('demo_workers',
 SELECT streamkv.reject('demo_workers', 'worker-1', partition, "offset")
   FROM streamkv.pending('demo_workers') LIMIT 1;
 SELECT partition, "offset", consumer, deliveries FROM streamkv.pending('demo_workers');
+-- the next acquire carries the acknowledgements of what worker-1 finished (Kafka's share consumer loop)
+SELECT partition, "offset", delivery_count FROM streamkv.acquire('demo_workers', 'worker-1', 3, 0,
+       ack_partitions => (SELECT array_agg(partition) FROM streamkv.pending('demo_workers')),
+       ack_offsets => (SELECT array_agg("offset") FROM streamkv.pending('demo_workers')));
 SELECT h.key, convert_from(h.value, 'UTF8') AS value
   FROM streamkv.fetch('demo_dead_letters', 0, 0, 1) f, unnest(f.headers) h;
 

@@ -543,7 +543,7 @@ SELECT h.ord, h.key, left(encode(h.value, 'escape'), 60) AS value, h.value IS NU
 -- ---------------------------------------------------------------- share group errors
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('nosuch', 'c1')$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('gr', 'c1')$$);
-SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', 0)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', -1)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', 10, -1)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', '', 10)$$);
 SELECT replace(pg_temp.err($$SELECT * FROM streamkv.acquire('sq', repeat('c', 256))$$), repeat('c', 256), 'c…c');
@@ -644,6 +644,9 @@ SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{-1}', '
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{{0},{1}}', '{{3},{1}}')$$);
 SELECT count(*) FROM streamkv.acquire('spb', 'c1', 1, 0, NULL, '{3}');
 SELECT partition, "offset", consumer FROM streamkv.pending('spb') WHERE consumer = 'c1' ORDER BY partition, "offset";
+-- max_records 0: acknowledge only, across partitions in one call (Kafka's ShareAcknowledge)
+SELECT count(*) FROM streamkv.acquire('spb', 'c1', 0, 0, '{0,1}', '{3,1}');
+SELECT partition, "offset", consumer FROM streamkv.pending('spb') ORDER BY partition, "offset";
 -- a full window: the acks in the same call make room for the records acquired
 SELECT streamkv.create_share_group('sw2', 'win', lock_duration_ms => 3600000, auto_offset_reset => 'earliest');
 SELECT count(*) FROM streamkv.acquire('sw2', 'c1', 5000);

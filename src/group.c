@@ -3569,10 +3569,11 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	int			nacks;
 
 	check_id(consumer, "consumer name");
-	if (max_records < 1 || wait_ms < 0)
+	/* max_records 0: acknowledge only (Kafka's ShareAcknowledge) */
+	if (max_records < 0 || wait_ms < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_records must be positive and wait_ms not negative")));
+				 errmsg("max_records and wait_ms must not be negative")));
 	gctx_open(&c, true);
 	InitMaterializedSRF(fcinfo, 0);
 	share_names(&c, group, topic, dlq);
@@ -3693,7 +3694,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 			}
 		}
 		gctx_unlock(&c);
-		if (nplan > 0 || wait_ms == 0)
+		if (nplan > 0 || wait_ms == 0 || max_records == 0)
 			break;
 		if (!wait_for_records(&trp, 1, start, wait_ms))
 			break;

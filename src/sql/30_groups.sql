@@ -121,7 +121,7 @@ CREATE FUNCTION streamkv.acquire("group" text, consumer text, max_records intege
 RETURNS SETOF streamkv.acquired_record
 AS 'MODULE_PATHNAME', 'sk_share_acquire' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.acquire(text, text, integer, integer, integer[], bigint[]) IS
-  'Acknowledges the records given by ack_partitions/ack_offsets that the consumer holds (as ack does), then acquires up to max_records available records of the share group for the consumer (locked until now + lock_duration); with wait_ms, blocks until records are available';
+  'Acknowledges the records given by ack_partitions/ack_offsets that the consumer holds (as ack does), then acquires up to max_records (0: acknowledge only) available records of the share group for the consumer (locked until now + lock_duration); with wait_ms, blocks until records are available';
 
 CREATE FUNCTION streamkv.ack("group" text, consumer text, partition integer, offsets bigint[])
 RETURNS integer
