@@ -634,6 +634,19 @@ part_hwm(SkPartition *p)
 	return p->durable_offset;
 }
 
+/*
+ * Where the WAL must be flushed for the records past the high watermark to
+ * become readable (asynchronous producers), or invalid when there are none.
+ * Caller holds the partition lock.
+ */
+static XLogRecPtr
+part_pending_lsn(SkPartition *p, int64 hwm)
+{
+	if (p->nring > 0 && p->next_offset > hwm && !RecoveryInProgress())
+		return p->ring_lsn[p->nring - 1];
+	return InvalidXLogRecPtr;
+}
+
 static void
 part_note_lsn(SkPartition *p, XLogRecPtr lsn, int64 end)
 {
@@ -930,40 +943,68 @@ sk_partitions(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * A record's encoding (store.h: SkRecHeader, key, value, headers) is written
+ * by these two helpers only: put_record() for the fixed part, put_header()
+ * for each header.
+ */
+static inline char *
+put_record(char *dst, const SkRecHeader *h, const char *key, const char *value)
+{
+	memcpy(dst, h, sizeof(*h));
+	dst += sizeof(*h);
+	if (h->keylen > 0)
+	{
+		memcpy(dst, key, h->keylen);
+		dst += h->keylen;
+	}
+	if (h->vallen > 0)
+	{
+		memcpy(dst, value, h->vallen);
+		dst += h->vallen;
+	}
+	return dst;
+}
+
+static void
+put_header(StringInfo buf, const char *key, int32 kl, const char *value, int32 vl)
+{
+	appendBinaryStringInfo(buf, (char *) &kl, sizeof(kl));
+	appendBinaryStringInfo(buf, (char *) &vl, sizeof(vl));
+	appendBinaryStringInfo(buf, key, kl);
+	if (vl > 0)
+		appendBinaryStringInfo(buf, value, vl);
+}
+
 /* Encodes a record (offset filled in at append time). */
 static char *
 encode_record(bytea *key, bytea *value, ArrayType *headers, int64 ts, Size *len)
 {
-	StringInfoData buf;
 	SkRecHeader h;
+	StringInfoData hb;
+	char	   *rec,
+			   *p;
 
 	memset(&h, 0, sizeof(h));
 	h.timestamp = ts;
 	h.keylen = key ? (int32) VARSIZE_ANY_EXHDR(key) : -1;
 	h.vallen = value ? (int32) VARSIZE_ANY_EXHDR(value) : -1;
-	/* one exact allocation in the common case (no headers) */
-	buf.maxlen = sizeof(h) + Max(h.keylen, 0) + Max(h.vallen, 0) + 1;
-	if (headers)
-		buf.maxlen += 256;
-	buf.data = palloc_extended(buf.maxlen, MCXT_ALLOC_HUGE);
-	buf.len = 0;
-	buf.data[0] = '\0';
-	buf.cursor = 0;
-	appendBinaryStringInfo(&buf, (char *) &h, sizeof(h));
-	if (key)
-		appendBinaryStringInfo(&buf, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-	if (value)
-		appendBinaryStringInfo(&buf, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+	hb.data = NULL;
+	hb.len = 0;
 	if (headers && ArrayGetNItems(ARR_NDIM(headers), ARR_DIMS(headers)) > 0)
 	{
 		Datum	   *elems;
 		bool	   *enulls;
 		int			n,
 					i;
-		int			start = buf.len;
 
 		deconstruct_array(headers, ARR_ELEMTYPE(headers), -1, false, TYPALIGN_DOUBLE,
 						  &elems, &enulls, &n);
+		if (n > PG_UINT16_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("a record has at most %d headers", PG_UINT16_MAX)));
+		initStringInfo(&hb);
 		for (i = 0; i < n; i++)
 		{
 			HeapTupleHeader th;
@@ -971,8 +1012,7 @@ encode_record(bytea *key, bytea *value, ArrayType *headers, int64 ts, Size *len)
 			Datum		k,
 						v;
 			text	   *kt;
-			int32		kl,
-						vl;
+			bytea	   *vb = NULL;
 
 			if (enulls[i])
 				ereport(ERROR,
@@ -985,24 +1025,25 @@ encode_record(bytea *key, bytea *value, ArrayType *headers, int64 ts, Size *len)
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("a record header's key must not be NULL")));
 			kt = DatumGetTextPP(k);
-			kl = VARSIZE_ANY_EXHDR(kt);
 			v = GetAttributeByNum(th, 2, &isnull);
-			vl = isnull ? -1 : (int32) VARSIZE_ANY_EXHDR(DatumGetByteaPP(v));
-			appendBinaryStringInfo(&buf, (char *) &kl, sizeof(kl));
-			appendBinaryStringInfo(&buf, (char *) &vl, sizeof(vl));
-			appendBinaryStringInfo(&buf, VARDATA_ANY(kt), kl);
-			if (vl > 0)
-				appendBinaryStringInfo(&buf, VARDATA_ANY(DatumGetByteaPP(v)), vl);
+			if (!isnull)
+				vb = DatumGetByteaPP(v);
+			put_header(&hb, VARDATA_ANY(kt), VARSIZE_ANY_EXHDR(kt),
+					   vb ? VARDATA_ANY(vb) : NULL, vb ? (int32) VARSIZE_ANY_EXHDR(vb) : -1);
 		}
-		if (n > PG_UINT16_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("a record has at most %d headers", PG_UINT16_MAX)));
-		((SkRecHeader *) buf.data)->nheaders = n;
-		((SkRecHeader *) buf.data)->hdrlen = buf.len - start;
+		h.nheaders = n;
+		h.hdrlen = hb.len;
 	}
-	*len = buf.len;
-	return buf.data;
+	/* one exact allocation */
+	*len = sizeof(h) + Max(h.keylen, 0) + Max(h.vallen, 0) + hb.len;
+	rec = palloc_extended(*len, MCXT_ALLOC_HUGE);
+	p = put_record(rec, &h, key ? VARDATA_ANY(key) : NULL, value ? VARDATA_ANY(value) : NULL);
+	if (hb.len > 0)
+	{
+		memcpy(p, hb.data, hb.len);
+		pfree(hb.data);
+	}
+	return rec;
 }
 
 static int
@@ -1237,7 +1278,6 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 	bytea	   *value;
 	AggPart    *ap;
 	SkRecHeader h;
-	char	   *dst;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "produce_agg called in non-aggregate context");
@@ -1311,16 +1351,7 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 			ap->buf = repalloc_huge(ap->buf, ncap);
 		ap->cap = ncap;
 	}
-	dst = ap->buf + ap->used;
-	memcpy(dst, &h, sizeof(h));
-	dst += sizeof(h);
-	if (key)
-	{
-		memcpy(dst, VARDATA_ANY(key), h.keylen);
-		dst += h.keylen;
-	}
-	if (value)
-		memcpy(dst, VARDATA_ANY(value), h.vallen);
+	put_record(ap->buf + ap->used, &h, key ? VARDATA_ANY(key) : NULL, value ? VARDATA_ANY(value) : NULL);
 	ap->offs[ap->n] = ap->used;
 	ap->lens[ap->n] = len;
 	ap->n++;
@@ -1797,14 +1828,17 @@ sk_fetch(PG_FUNCTION_ARGS)
 		 * yet (asynchronous producers): flush it rather than wait for the
 		 * WAL writer, once per wake-up.
 		 */
-		if (!flushed && p->nring > 0 && p->next_offset > hwm && !RecoveryInProgress())
+		if (!flushed)
 		{
-			XLogRecPtr	need = p->ring_lsn[p->nring - 1];
+			XLogRecPtr	need = part_pending_lsn(p, hwm);
 
-			part_unlock(p);
-			XLogFlush(need);
-			flushed = true;
-			continue;
+			if (!XLogRecPtrIsInvalid(need))
+			{
+				part_unlock(p);
+				XLogFlush(need);
+				flushed = true;
+				continue;
+			}
 		}
 		if (wait_ms == 0)
 			break;
@@ -2216,11 +2250,8 @@ sk_topic_flush_pending(SkTopicRef *tr, int partition)
 {
 	SkTopicSlot *t = (SkTopicSlot *) tr->slot;
 	SkPartition *p = part_lock(&t, tr->rel, partition, LW_EXCLUSIVE);
-	int64		hwm = part_hwm(p);
-	XLogRecPtr	need = InvalidXLogRecPtr;
+	XLogRecPtr	need = part_pending_lsn(p, part_hwm(p));
 
-	if (p->nring > 0 && p->next_offset > hwm && !RecoveryInProgress())
-		need = p->ring_lsn[p->nring - 1];
 	part_unlock(p);
 	tr->slot = t;
 	if (need == InvalidXLogRecPtr)
@@ -2378,14 +2409,7 @@ sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
 	h.hdrlen = keeplen + extralen;
 	len = sizeof(h) + Max(v->keylen, 0) + Max(v->vallen, 0) + keeplen + extralen;
 	rec = palloc_extended(len, MCXT_ALLOC_HUGE);
-	memcpy(rec, &h, sizeof(h));
-	p = rec + sizeof(h);
-	if (v->keylen > 0)
-		memcpy(p, v->key, v->keylen);
-	p += Max(v->keylen, 0);
-	if (v->vallen > 0)
-		memcpy(p, v->value, v->vallen);
-	p += Max(v->vallen, 0);
+	p = put_record(rec, &h, v->key, v->value);
 	if (keeplen > 0)
 		memcpy(p, v->headers, keeplen);
 	p += keeplen;
@@ -2407,11 +2431,5 @@ sk_topic_produce_copy(SkTopicRef *tr, const SkRecordView *v, const char *extra,
 void
 sk_topic_encode_header(StringInfo buf, const char *key, const char *value, int32 vlen)
 {
-	int32		kl = strlen(key);
-
-	appendBinaryStringInfo(buf, (char *) &kl, sizeof(kl));
-	appendBinaryStringInfo(buf, (char *) &vlen, sizeof(vlen));
-	appendBinaryStringInfo(buf, key, kl);
-	if (vlen > 0)
-		appendBinaryStringInfo(buf, value, vlen);
+	put_header(buf, key, strlen(key), value, vlen);
 }
