@@ -82,68 +82,11 @@ PGPORT_B=54390
 
 skv_deps
 skv_pick_user
-WORK=$(mktemp -d /tmp/streamkv-gbench-XXXXXX)
-chmod 755 "$WORK"
-SOCK=$WORK/pgsock
-DATA=$RUNDIR/gbench-data
-PGLOG=$RUNDIR/gbench.log
-OUTDIR=$REPO/bench/out
-STAMP=$(date -u +%Y%m%d-%H%M%S)
-OUT=$OUTDIR/groups-$STAMP.md
-mkdir -p "$OUTDIR"
-
-PG_STARTED=
-cleanup() {
-	if [ -n "$PG_STARTED" ] && skv_running "$DATA"; then
-		skv_pg_ctl -D "$DATA" -m fast -w stop >/dev/null 2>&1
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- build, cluster -----------------------------------------------------------
-skv_own_dirs "$RUNDIR"
-skv_inst_tree
-skv_build '-Wall -Wextra -Wno-unused-parameter' || die "build failed"
-
-if skv_running "$DATA"; then skv_pg_ctl -D "$DATA" -m immediate -w stop >/dev/null; fi
-rm -rf "$DATA" "$DATA.initdb.log"
-skv_own_dirs "$DATA" "$SOCK"
-chmod 700 "$DATA"
-skv_initdb "$DATA" "$PGPORT_B" "$SOCK" \
-	"shared_buffers = 512MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
-	"max_connections = 20" "synchronous_commit = on" || die "initdb failed"
-: >"$PGLOG"; [ -n "$RUN_USER" ] && chown "$RUN_USER:" "$PGLOG"
-say "starting the benchmark cluster on 127.0.0.1:$PGPORT_B"
-skv_pg_ctl -D "$DATA" -l "$PGLOG" -w -t 120 start >/dev/null ||
-	{ tail -n 30 "$PGLOG" >&2; die "the benchmark cluster did not start"; }
-PG_STARTED=1
-PGUSER_B=$( [ -n "$RUN_USER" ] && echo "$RUN_USER" || id -un )
-"$IBIN/createdb" -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" bench || die "createdb failed"
-PSQL=("$IBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench)
-"${PSQL[@]}" -c 'CREATE EXTENSION streamkv' || die "CREATE EXTENSION failed"
+skv_bench_begin groups gbench "$PGPORT_B"
+skv_bench_cluster "shared_buffers = 512MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
+	"max_connections = 20" "synchronous_commit = on"
 
 # ---- helpers -------------------------------------------------------------------------
-ERRLOG=$WORK/errors
-: >"$ERRLOG"
-note_err() { printf '%s\n' "$*" >>"$ERRLOG"; say "ERROR: $*"; }
-
-echo 0 >"$WORK/crashes_seen"
-pg_ready() {
-	local i n
-	n=$(grep -c 'terminated by signal' "$PGLOG")
-	if [ "$n" -gt "$(cat "$WORK/crashes_seen")" ]; then
-		note_err "server crash-restart detected ($n so far): $(grep -E 'PANIC|TRAP|terminated by signal' "$PGLOG" | tail -2 | tr '\n' ' ')"
-		echo "$n" >"$WORK/crashes_seen"
-	fi
-	for i in $(seq 3000); do
-		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench && return 0
-		sleep 0.1
-	done
-	note_err "server not ready after 300 s"
-	return 1
-}
 q() {
 	local out
 	pg_ready

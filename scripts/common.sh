@@ -209,3 +209,80 @@ skv_enter() {
 	fi
 	say "running servers and tests as user $RUN_USER"
 }
+
+# ---- benchmark clusters (bench/*.sh) -----------------------------------------
+# skv_bench_begin NAME RUNNAME PORT: the start every benchmark shares. Sets PGPORT_B, WORK (a
+# temporary directory), ERRLOG (errors listed in the report, see note_err), SOCK, DATA ($RUNDIR/RUNNAME-data), PGLOG ($RUNDIR/RUNNAME.log), OUT
+# (bench/out/NAME-<UTC stamp>.md), and a trap that at exit stops the cluster, calls
+# bench_cleanup (when the script defines it: servers of its own) and removes WORK.
+skv_bench_begin() {
+	local name=$1 run=$2
+	PGPORT_B=$3
+	WORK=$(mktemp -d "/tmp/streamkv-$run-XXXXXX")
+	chmod 755 "$WORK"
+	SOCK=$WORK/pgsock
+	DATA=$RUNDIR/$run-data
+	PGLOG=$RUNDIR/$run.log
+	OUTDIR=$REPO/bench/out
+	OUT=$OUTDIR/$name-$(date -u +%Y%m%d-%H%M%S).md
+	mkdir -p "$OUTDIR"
+	ERRLOG=$WORK/errors
+	: >"$ERRLOG"
+	echo 0 >"$WORK/crashes_seen"    # a file: pg_ready runs in $(...) subshells too
+	PG_STARTED=
+	trap skv_bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+skv_bench_cleanup() {
+	if [ -n "$PG_STARTED" ] && skv_running "$DATA"; then
+		skv_pg_ctl -D "$DATA" -m fast -w stop >/dev/null 2>&1
+	fi
+	if declare -F bench_cleanup >/dev/null; then bench_cleanup; fi
+	rm -rf "$WORK"
+}
+
+# skv_bench_cluster CONF...: builds and installs streamkv, then makes a new cluster in DATA
+# (postgresql.conf gets the CONF lines), starts it on 127.0.0.1:PGPORT_B, creates database
+# bench with the extension; sets PGUSER_B and PSQL (psql into bench, ON_ERROR_STOP). Dies on
+# failure.
+skv_bench_cluster() {
+	skv_own_dirs "$RUNDIR"
+	skv_inst_tree
+	skv_build '-Wall -Wextra -Wno-unused-parameter' || die "build failed"
+	if skv_running "$DATA"; then skv_pg_ctl -D "$DATA" -m immediate -w stop >/dev/null; fi
+	rm -rf "$DATA" "$DATA.initdb.log"
+	skv_own_dirs "$DATA" "$SOCK"
+	chmod 700 "$DATA"
+	skv_initdb "$DATA" "$PGPORT_B" "$SOCK" "$@" || die "initdb failed"
+	: >"$PGLOG"
+	if [ -n "$RUN_USER" ]; then chown "$RUN_USER:" "$PGLOG"; fi
+	say "starting the benchmark cluster on 127.0.0.1:$PGPORT_B"
+	skv_pg_ctl -D "$DATA" -l "$PGLOG" -w -t 120 start >/dev/null ||
+		{ tail -n 30 "$PGLOG" >&2; die "the benchmark cluster did not start"; }
+	PG_STARTED=1
+	PGUSER_B=$( [ -n "$RUN_USER" ] && echo "$RUN_USER" || id -un )
+	"$IBIN/createdb" -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" bench || die "createdb failed"
+	PSQL=("$IBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench)
+	"${PSQL[@]}" -c 'CREATE EXTENSION streamkv' || die "CREATE EXTENSION failed"
+}
+
+# note_err MESSAGE: a benchmark error, listed under "Errors" in the report.
+note_err() { printf '%s\n' "$*" >>"$ERRLOG"; say "ERROR: $*"; }
+
+# pg_ready: wait (up to 300 s) until the benchmark server accepts connections, e.g. after a
+# crash-restart, which it notes as an error.
+pg_ready() {
+	local i n
+	n=$(grep -c 'terminated by signal' "$PGLOG")
+	if [ "$n" -gt "$(cat "$WORK/crashes_seen")" ]; then
+		note_err "server crash-restart detected ($n so far): $(grep -E 'PANIC|TRAP|terminated by signal' "$PGLOG" | tail -2 | tr '\n' ' ')"
+		echo "$n" >"$WORK/crashes_seen"
+	fi
+	for i in $(seq 3000); do
+		"$IBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench && return 0
+		sleep 0.1
+	done
+	note_err "server not ready after 300 s"
+	return 1
+}
