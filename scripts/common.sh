@@ -211,13 +211,26 @@ skv_enter() {
 }
 
 # ---- benchmark clusters (bench/*.sh) -----------------------------------------
-# skv_bench_begin NAME RUNNAME PORT: the start every benchmark shares. Sets PGPORT_B, WORK (a
+# skv_free_port PORT: PORT, or the next port no TCP socket on this machine uses. The
+# benchmark ports lie in Linux's ephemeral range, so a client connection that just closed
+# (TIME_WAIT) can hold one for a minute and make the server's bind fail.
+skv_free_port() {
+	local p=$1 i
+	command -v ss >/dev/null || { echo "$p"; return; }
+	for i in $(seq 0 49); do
+		if [ -z "$(ss -Htan "( sport = :$((p + i)) )" 2>/dev/null)" ]; then echo $((p + i)); return; fi
+	done
+	echo "$p"
+}
+
+# skv_bench_begin NAME RUNNAME PORT: the start every benchmark shares. Sets PGPORT_B (PORT or
+# the next free one), WORK (a
 # temporary directory), ERRLOG (errors listed in the report, see note_err), SOCK, DATA ($RUNDIR/RUNNAME-data), PGLOG ($RUNDIR/RUNNAME.log), OUT
 # (bench/out/NAME-<UTC stamp>.md), and a trap that at exit stops the cluster, calls
 # bench_cleanup (when the script defines it: servers of its own) and removes WORK.
 skv_bench_begin() {
 	local name=$1 run=$2
-	PGPORT_B=$3
+	PGPORT_B=$(skv_free_port "$3")
 	WORK=$(mktemp -d "/tmp/streamkv-$run-XXXXXX")
 	chmod 755 "$WORK"
 	SOCK=$WORK/pgsock
