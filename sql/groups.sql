@@ -675,6 +675,37 @@ SELECT f."offset", convert_from(f.value, 'UTF8') AS value, cardinality(f.headers
 SELECT streamkv.delete_group('smany');
 SELECT streamkv.drop_topic('many'), streamkv.drop_topic('many_dlq');
 
+-- ---------------------------------------------------------------- the worker dead-letters
+-- records whose lock expired after their last allowed delivery, with nobody
+-- calling acquire again (without a dead-letter topic they are just archived)
+SELECT streamkv.create_topic('wd', 1), streamkv.create_topic('wd_dlq', 1);
+SELECT streamkv.create_share_group('swd', 'wd', lock_duration_ms => 100, max_deliveries => 1,
+                                   dead_letter_topic => 'wd_dlq', auto_offset_reset => 'earliest');
+SELECT streamkv.create_share_group('swn', 'wd', lock_duration_ms => 100, max_deliveries => 1,
+                                   auto_offset_reset => 'earliest');
+SELECT count(*) FROM (SELECT streamkv.produce('wd', 'w' || i) FROM generate_series(0, 2) i) s;
+SELECT count(*) FROM streamkv.acquire('swd', 'c1');
+SELECT count(*) FROM streamkv.acquire('swn', 'c1');
+DO $$
+BEGIN
+    FOR i IN 1 .. 600 LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM streamkv.pending('swd'))
+              AND NOT EXISTS (SELECT FROM streamkv.pending('swn'));
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT (SELECT count(*) FROM streamkv.pending('swd')) AS pending_swd,
+       (SELECT count(*) FROM streamkv.pending('swn')) AS pending_swn;
+SELECT "group", committed, lag FROM (
+    SELECT 'swd' AS "group", * FROM streamkv.lag('swd') UNION ALL SELECT 'swn', * FROM streamkv.lag('swn')) l
+ ORDER BY 1;
+SELECT f."offset", convert_from(f.value, 'UTF8') AS value,
+       (SELECT string_agg(h.key || '=' || convert_from(h.value, 'UTF8'), ', ' ORDER BY h.key)
+          FROM unnest(f.headers) h WHERE h.key IN ('streamkv.dlq.reason', 'streamkv.dlq.offset', 'streamkv.dlq.deliveries')) AS origin
+  FROM streamkv.fetch('wd_dlq', 0, 0) f ORDER BY 1;
+SELECT streamkv.delete_group('swd'), streamkv.delete_group('swn');
+SELECT streamkv.drop_topic('wd'), streamkv.drop_topic('wd_dlq');
+
 -- ================================================================ compact_groups
 -- rewrites the store as a snapshot of every group: the same groups before and
 -- after, the same snapshot when nothing changed, and groups work on

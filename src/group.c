@@ -3885,10 +3885,147 @@ sk_share_pending(PG_FUNCTION_ARGS)
  * Maintenance (the background worker): session timeouts, offsets retention
  * ------------------------------------------------------------------------
  */
+/*
+ * Whether a share group has records past max_deliveries whose lock expired:
+ * they are to be dead-lettered (caller holds the groups lock).
+ */
+static bool
+share_has_dead(SkGroup *g, int64 now)
+{
+	SkGTopic   *t;
+	int			p;
+
+	if (g->type != GT_SHARE || g->ntopics < 1)
+		return false;
+	t = &g_topics(g)[0];
+	for (p = 0; p < t->nparts; p++)
+	{
+		SkGPart    *gp = &gt_parts(t)[p];
+		SkSharePart *sp;
+		int64		off;
+
+		if (!DsaPointerIsValid(gp->share))
+			continue;
+		sp = sk_ptr(gp->share);
+		for (off = gp->committed; off < sp->next; off++)
+		{
+			SkShareEntry *e = share_entry(sp, off);
+
+			if (e->state != ES_DONE && !(e->state == ES_ACQUIRED && e->lock_until > now) &&
+				e->deliveries >= g->max_deliveries)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Dead-letters, in every share group of this database, the records past
+ * max_deliveries whose lock expired (what acquire does when it meets them).
+ * Run by a dead-letter worker connected to the database, in a transaction:
+ * the main worker cannot open topics.  Returns how many records.
+ */
+int
+sk_group_dead_letter_all(void)
+{
+	GCtx		c;
+	List	   *names = NIL;
+	ListCell   *lc;
+	int			total = 0;
+	int64	   *offs = palloc(sizeof(int64) * SK_SHARE_WINDOW);
+	int		   *dels = palloc(sizeof(int) * SK_SHARE_WINDOW);
+
+	gctx_open(&c, true);
+	gctx_lock(&c, LW_SHARED);
+	{
+		int			k;
+
+		for (k = 0; k < c.db->ngroups; k++)
+		{
+			SkGroup    *g = db_group(c.db, k);
+
+			if (share_has_dead(g, c.now))
+				names = lappend(names, pstrdup(g->name));
+		}
+	}
+	gctx_unlock(&c);
+	foreach(lc, names)
+	{
+		char	   *group = (char *) lfirst(lc);
+		char		topic[SK_TOPIC_NAME_MAX + 1];
+		char		dlq[SK_TOPIC_NAME_MAX + 1];
+		SkTopicRef	tr,
+					dtr;
+		bool		has_dlq;
+		SkGroup    *g;
+		int			p,
+					nparts;
+
+		gctx_lock(&c, LW_SHARED);
+		g = find_group(c.db, group, strlen(group));
+		if (g == NULL || g->type != GT_SHARE)
+		{
+			gctx_unlock(&c);
+			continue;
+		}
+		strlcpy(topic, g_topics(g)[0].name, sizeof(topic));
+		strlcpy(dlq, g->dlq, sizeof(dlq));
+		gctx_unlock(&c);
+		if (!sk_topic_open(&tr, topic, true, AccessShareLock))
+			continue;			/* the topic is gone */
+		has_dlq = open_dlq(&dtr, dlq);
+		c.now = sk_now_ms();
+		gctx_lock(&c, LW_EXCLUSIVE);
+		g = find_group(c.db, group, strlen(group));
+		nparts = (g && g->type == GT_SHARE) ? g_topics(g)[0].nparts : 0;
+		for (p = 0; p < nparts; p++)
+		{
+			SkGPart    *gp = &gt_parts(&g_topics(g)[0])[p];
+			SkSharePart *sp;
+			int64		off;
+			int			n = 0;
+
+			if (!DsaPointerIsValid(gp->share) || p >= tr.conf.partitions)
+				continue;
+			sp = sk_ptr(gp->share);
+			for (off = gp->committed; off < sp->next && n < SK_SHARE_WINDOW; off++)
+			{
+				SkShareEntry *e = share_entry(sp, off);
+
+				if (e->state != ES_DONE && !(e->state == ES_ACQUIRED && e->lock_until > c.now) &&
+					e->deliveries >= g->max_deliveries)
+				{
+					offs[n] = off;
+					dels[n] = e->deliveries;
+					n++;
+				}
+			}
+			if (n > 0)
+			{
+				dead_letter(&c, g, &tr, has_dlq ? &dtr : NULL, p, offs, dels, n, "max_deliveries");
+				g = find_group(c.db, group, strlen(group));
+				total += n;
+			}
+		}
+		gctx_unlock(&c);
+		if (has_dlq)
+			sk_topic_close(&dtr);
+		sk_topic_close(&tr);
+	}
+	gctx_close(&c);
+	return total;
+}
+
 void
 sk_group_maintain(void)
 {
 	int			i;
+	static int64 last_dlq_check = 0;
+	int64		now = sk_now_ms();
+	bool		check_dlq = now - last_dlq_check >= 1000;	/* once a second */
+
+	if (check_dlq)
+		last_dlq_check = now;
 
 	for (i = 0; i < SK_MAX_GROUP_DBS; i++)
 	{
@@ -3897,6 +4034,7 @@ sk_group_maintain(void)
 		bool		ready;
 		GCtx		c;
 		int			k;
+		bool		want_dlq = false;
 
 		LWLockAcquire(&sk_gshared->lock, LW_SHARED);
 		ready = OidIsValid(db->dbid) && db->state == SK_DB_READY;
@@ -3932,6 +4070,12 @@ sk_group_maintain(void)
 				int			ti,
 							p;
 
+				if (g->type == GT_SHARE)
+				{
+					if (!want_dlq && check_dlq && share_has_dead(g, c.now))
+						want_dlq = true;
+					continue;
+				}
 				if (g->type != GT_CONSUMER)
 					continue;
 				expire_members(&c, g);
@@ -3953,6 +4097,8 @@ sk_group_maintain(void)
 		}
 		LWLockRelease(&db->lock);
 		FreeFakeRelcacheEntry(c.rel);
+		if (want_dlq)
+			sk_worker_request_dead_letters(rnode.dbNode);
 	}
 }
 

@@ -29,6 +29,10 @@ extern int	sk_offsets_retention_s;
 extern Size sk_group_shmem_size(void);
 extern void sk_group_shmem_init(void *ptr, bool found, int tranche_id);
 extern void sk_group_maintain(void);
+extern int	sk_group_dead_letter_all(void);
+
+/* worker.c: starts a dead-letter worker in the database unless one runs */
+extern void sk_worker_request_dead_letters(Oid dbid);
 extern const char *sk_group_op_name(uint8 kind);
 
 /* redo hooks (wal.c) */

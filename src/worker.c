@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "access/xlogutils.h"
 #include "miscadmin.h"
@@ -43,6 +44,7 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/resowner_private.h"
+#include "utils/snapmgr.h"
 
 #include "group.h"
 #include "keyspace.h"
@@ -50,7 +52,97 @@
 #include "topic.h"
 
 PGDLLEXPORT void sk_worker_main(Datum arg);
+PGDLLEXPORT void sk_dead_letter_worker_main(Datum arg);
 void		sk_worker_register(void);
+
+/*
+ * Dead-letter workers: the maintenance worker has no database connection, so
+ * it cannot open a share group's topics to dead-letter records whose lock
+ * expired after their last delivery.  It starts a short-lived worker
+ * connected to that database instead, one per database at a time (the
+ * handles live in the maintenance worker, the only process that starts
+ * them).
+ */
+#define SK_DLQ_WORKERS 8
+#define SK_DLQ_RETRY_MS 5000	/* at most one start per database in that time */
+
+static struct
+{
+	Oid			dbid;
+	int64		started_at;
+	BackgroundWorkerHandle *handle;
+}			dlq_workers[SK_DLQ_WORKERS];
+
+void
+sk_worker_request_dead_letters(Oid dbid)
+{
+	BackgroundWorker bgw;
+	int			i,
+				slot = -1;
+	pid_t		pid;
+	int64		now = sk_now_ms();
+
+	for (i = 0; i < SK_DLQ_WORKERS; i++)
+	{
+		if (dlq_workers[i].handle != NULL &&
+			GetBackgroundWorkerPid(dlq_workers[i].handle, &pid) == BGWH_STOPPED)
+		{
+			pfree(dlq_workers[i].handle);
+			dlq_workers[i].handle = NULL;
+		}
+		if (dlq_workers[i].dbid == dbid)
+		{
+			/* one is starting or running there, or started a moment ago */
+			if (dlq_workers[i].handle != NULL || now - dlq_workers[i].started_at < SK_DLQ_RETRY_MS)
+				return;
+			slot = i;
+		}
+	}
+	for (i = 0; i < SK_DLQ_WORKERS && slot < 0; i++)
+		if (dlq_workers[i].handle == NULL)
+			slot = i;
+	if (slot < 0)
+		return;					/* all busy: try again on a later round */
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	bgw.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "streamkv");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "sk_dead_letter_worker_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "streamkv dead-letter worker for database %u", dbid);
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "streamkv dead-letter worker");
+	bgw.bgw_main_arg = ObjectIdGetDatum(dbid);
+	bgw.bgw_notify_pid = 0;
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		BackgroundWorkerHandle *h;
+
+		dlq_workers[slot].dbid = dbid;
+		dlq_workers[slot].started_at = now;
+		if (RegisterDynamicBackgroundWorker(&bgw, &h))
+			dlq_workers[slot].handle = h;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+void
+sk_dead_letter_worker_main(Datum arg)
+{
+	int			n;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(arg), InvalidOid, 0);
+	pgstat_report_appname("streamkv dead-letter worker");
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	n = sk_group_dead_letter_all();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	if (n > 0)
+		elog(DEBUG1, "streamkv: dead-lettered %d records", n);
+	proc_exit(0);
+}
 
 void
 sk_worker_register(void)
