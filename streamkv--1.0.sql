@@ -478,7 +478,7 @@ COMMENT ON FUNCTION streamkv.create_share_group(text, text, integer, integer, te
 CREATE FUNCTION streamkv.acquire("group" text, consumer text, max_records integer DEFAULT 100,
     wait_ms integer DEFAULT 0, ack_partitions integer[] DEFAULT '{}', ack_offsets bigint[] DEFAULT '{}')
 RETURNS SETOF streamkv.acquired_record
-AS 'MODULE_PATHNAME', 'sk_share_acquire' LANGUAGE C STRICT VOLATILE;
+AS 'MODULE_PATHNAME', 'sk_share_acquire' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION streamkv.acquire(text, text, integer, integer, integer[], bigint[]) IS
   'Acknowledges the records given by ack_partitions/ack_offsets that the consumer holds (as ack does), then acquires up to max_records (0: acknowledge only) available records of the share group for the consumer (locked until now + lock_duration); with wait_ms, blocks until records are available';
 

@@ -239,6 +239,7 @@ def worker(i, ready, go, res):
                 c.commit()
             elif impl == 'streamkv_pb':
                 # autocommit: the acks of the previous batch and this acquire commit together
+                # acquire does not count the acks it applies: pending() and lag() check them
                 cur.execute(ACQ_ACK, (group, name, lit(parts), lit(offs)))
                 rows = cur.fetchall()
                 acked += len(offs)

@@ -271,9 +271,9 @@ skv_bench_cluster() {
 	: >"$PGLOG"
 	if [ -n "$RUN_USER" ]; then chown "$RUN_USER:" "$PGLOG"; fi
 	say "starting the benchmark cluster on 127.0.0.1:$PGPORT_B"
+	PG_STARTED=1    # before the start: a start that times out may leave it coming up
 	skv_pg_ctl -D "$DATA" -l "$PGLOG" -w -t 120 start >/dev/null ||
 		{ tail -n 30 "$PGLOG" >&2; die "the benchmark cluster did not start"; }
-	PG_STARTED=1
 	PGUSER_B=$( [ -n "$RUN_USER" ] && echo "$RUN_USER" || id -un )
 	"$IBIN/createdb" -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" bench || die "createdb failed"
 	PSQL=("$IBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT_B" -U "$PGUSER_B" -d bench)
@@ -287,7 +287,8 @@ note_err() { printf '%s\n' "$*" >>"$ERRLOG"; say "ERROR: $*"; }
 # crash-restart, which it notes as an error.
 pg_ready() {
 	local i n
-	n=$(grep -c 'terminated by signal' "$PGLOG")
+	n=$(grep -c 'terminated by signal' "$PGLOG" 2>/dev/null || true)
+	n=${n:-0}
 	if [ "$n" -gt "$(cat "$WORK/crashes_seen")" ]; then
 		note_err "server crash-restart detected ($n so far): $(grep -E 'PANIC|TRAP|terminated by signal' "$PGLOG" | tail -2 | tr '\n' ' ')"
 		echo "$n" >"$WORK/crashes_seen"

@@ -547,7 +547,10 @@ SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', -1)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', 10, -1)$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', '', 10)$$);
 SELECT replace(pg_temp.err($$SELECT * FROM streamkv.acquire('sq', repeat('c', 256))$$), repeat('c', 256), 'c…c');
-SELECT count(*) FROM streamkv.acquire('sq', NULL);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire(NULL, 'c1')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('sq', 'c1', 1, NULL)$$);
 SELECT pg_temp.err($$SELECT streamkv.ack('sq', 'c1', 1, 0)$$);
 SELECT pg_temp.err($$SELECT streamkv.ack('sq', 'c1', -1, 0)$$);
 SELECT pg_temp.err($$SELECT streamkv.ack('sq', 'c1', 0, ARRAY[0, NULL]::bigint[])$$);
@@ -642,8 +645,14 @@ SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0,1}', 
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0,2}', '{3,1}')$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{-1}', '{3}')$$);
 SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{{0},{1}}', '{{3},{1}}')$$);
-SELECT count(*) FROM streamkv.acquire('spb', 'c1', 1, 0, NULL, '{3}');
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, NULL, '{3}')$$);
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('spb', 'c1', 1, 0, '{0}', NULL)$$);
 SELECT partition, "offset", consumer FROM streamkv.pending('spb') WHERE consumer = 'c1' ORDER BY partition, "offset";
+-- both NULL (what array_agg gives for an empty batch): no acknowledgements
+SELECT partition, "offset" FROM streamkv.acquire('spb', 'c4', 1, 0,
+    (SELECT array_agg(partition) FROM streamkv.pending('spb') WHERE false),
+    (SELECT array_agg("offset") FROM streamkv.pending('spb') WHERE false));
+SELECT streamkv.release('spb', 'c4', 1, 3);
 -- max_records 0: acknowledge only, across partitions in one call (Kafka's ShareAcknowledge)
 SELECT count(*) FROM streamkv.acquire('spb', 'c1', 0, 0, '{0,1}', '{3,1}');
 SELECT partition, "offset", consumer FROM streamkv.pending('spb') ORDER BY partition, "offset";

@@ -3460,6 +3460,13 @@ ack_pairs(ArrayType *parts, ArrayType *offs, SkTopicRef *tr, int *n)
 				i;
 	AckPair    *pairs;
 
+	*n = 0;
+	if (parts == NULL && offs == NULL)
+		return NULL;			/* NULL (array_agg of nothing): no acknowledgements */
+	if (parts == NULL || offs == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("ack_partitions and ack_offsets must both be NULL or both not NULL")));
 	if (ARR_NDIM(parts) > 1 || ARR_NDIM(offs) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -3488,16 +3495,15 @@ ack_pairs(ArrayType *parts, ArrayType *offs, SkTopicRef *tr, int *n)
 }
 
 /*
- * Acknowledges the piggybacked pairs, one ACK operation per partition.
+ * Acknowledges the piggybacked pairs, one ACK operation per partition; offs
+ * and held are scratch arrays of n entries, allocated before the lock.
  * Caller holds the groups lock exclusively; returns the group, which logging
  * may have moved.
  */
 static SkGroup *
 ack_pairs_apply(GCtx *c, SkGroup *g, const char *group, const char *consumer,
-				const AckPair *pairs, int n)
+				const AckPair *pairs, int n, int64 *offs, int64 *held)
 {
-	int64	   *offs = palloc(sizeof(int64) * Max(n, 1));
-	int64	   *held = palloc(sizeof(int64) * Max(n, 1));
 	int			s = 0;
 
 	while (s < n)
@@ -3518,8 +3524,6 @@ ack_pairs_apply(GCtx *c, SkGroup *g, const char *group, const char *consumer,
 		}
 		s = e;
 	}
-	pfree(offs);
-	pfree(held);
 	return g;
 }
 
@@ -3545,10 +3549,10 @@ Datum
 sk_share_acquire(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *group = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *consumer = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	int32		max_records = PG_GETARG_INT32(2);
-	int32		wait_ms = PG_GETARG_INT32(3);
+	char	   *group = arg_text(fcinfo, 0, "group");
+	char	   *consumer = arg_text(fcinfo, 1, "consumer");
+	int32		max_records;
+	int32		wait_ms;
 	char		topic[SK_TOPIC_NAME_MAX + 1];
 	char		dlq[SK_TOPIC_NAME_MAX + 1];
 	GCtx		c;
@@ -3567,7 +3571,15 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	SkHeaderType ht;
 	AckPair    *acks;
 	int			nacks;
+	int64	   *ack_offs = NULL,
+			   *ack_held = NULL;
 
+	if (PG_ARGISNULL(2))
+		null_arg("max_records");
+	if (PG_ARGISNULL(3))
+		null_arg("wait_ms");
+	max_records = PG_GETARG_INT32(2);
+	wait_ms = PG_GETARG_INT32(3);
 	check_id(consumer, "consumer name");
 	/* max_records 0: acknowledge only (Kafka's ShareAcknowledge) */
 	if (max_records < 0 || wait_ms < 0)
@@ -3578,7 +3590,15 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	share_names(&c, group, topic, dlq);
 	sk_topic_open(&tr, topic, false, AccessShareLock);
-	acks = ack_pairs(PG_GETARG_ARRAYTYPE_P(4), PG_GETARG_ARRAYTYPE_P(5), &tr, &nacks);
+	/* (a catalog from an older install script may pass only four arguments) */
+	acks = ack_pairs(PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL,
+					 PG_NARGS() > 5 && !PG_ARGISNULL(5) ? PG_GETARG_ARRAYTYPE_P(5) : NULL,
+					 &tr, &nacks);
+	if (nacks > 0)
+	{
+		ack_offs = palloc(sizeof(int64) * nacks);
+		ack_held = palloc(sizeof(int64) * nacks);
+	}
 	has_dlq = open_dlq(&dtr, dlq);
 	topic_datum = text_datum(topic);
 	trp = &tr;
@@ -3600,7 +3620,7 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 		if (nacks > 0)
 		{
 			/* acknowledged first: that frees room in the windows */
-			g = ack_pairs_apply(&c, g, group, consumer, acks, nacks);
+			g = ack_pairs_apply(&c, g, group, consumer, acks, nacks, ack_offs, ack_held);
 			nacks = 0;
 		}
 		rr = g->rr++;

@@ -1996,16 +1996,21 @@ sk_offsets_for_times(PG_FUNCTION_ARGS)
 static int
 retain_partition(Relation rel, SkTopicSlot **tp, int partition, SkTopicConf *conf, int64 now)
 {
-	SkPartition *p = part_lock(tp, rel, partition, LW_EXCLUSIVE);
-	SkPageIndex *ix = pidx(p);
+	SkPartition *p;
+	SkPageIndex *ix;
 	uint32		e;
 	uint32		keep;
-	int64		bytes = p->bytes;
+	int64		bytes;
 	BlockNumber blk,
 				last = InvalidBlockNumber;
 	uint32		nfreed = 0;
 	XLogRecPtr	lsn;
+	bool		preflushed = false;
 
+retry:
+	p = part_lock(tp, rel, partition, LW_EXCLUSIVE);
+	ix = pidx(p);
+	bytes = p->bytes;
 	if (ix == NULL || ix->count - ix->start < 2)
 	{
 		part_unlock(p);
@@ -2026,6 +2031,18 @@ retain_partition(Relation rel, SkTopicSlot **tp, int partition, SkTopicConf *con
 	{
 		part_unlock(p);
 		return 0;
+	}
+	if (!preflushed)
+	{
+		/*
+		 * Pages go: first flush the WAL already written (asynchronous
+		 * producers' records, say) outside the lock, so that the flush of
+		 * the TRUNCATE below, under the lock, covers only that record.
+		 */
+		part_unlock(p);
+		XLogFlush(GetXLogInsertRecPtr());
+		preflushed = true;
+		goto retry;
 	}
 
 	/* the page just before the new head, and how many pages go */
