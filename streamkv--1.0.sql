@@ -341,6 +341,12 @@ COMMENT ON AGGREGATE streamkv.produce_agg(text, bytea, bytea) IS
   'Bulk produce: appends one record per input row (routed like produce), writing one WAL record per page filled; returns the number of records';
 COMMENT ON FUNCTION streamkv._produce_agg_step(internal, text, bytea, bytea) IS 'Internal: transition function of produce_agg';
 COMMENT ON FUNCTION streamkv._produce_agg_final(internal) IS 'Internal: final function of produce_agg';
+-- CREATE AGGREGATE makes every aggregate IMMUTABLE (pg_proc.provolatile 'i', whatever its
+-- transition function is), so the planner may drop a produce_agg(...) output column nobody
+-- reads, as in SELECT count(*) FROM (SELECT streamkv.produce_agg(...) FROM src) s, and then
+-- nothing is produced.  It has side effects: mark it VOLATILE.
+UPDATE pg_catalog.pg_proc SET provolatile = 'v'
+ WHERE oid = 'streamkv.produce_agg(text, bytea, bytea)'::pg_catalog.regprocedure;
 
 CREATE FUNCTION streamkv.fetch(topic text, partition integer, "offset" bigint,
     max_records integer DEFAULT 500, max_bytes integer DEFAULT 52428800, wait_ms integer DEFAULT 0)

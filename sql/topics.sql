@@ -315,6 +315,10 @@ SELECT streamkv.produce_agg('bulk', '\x00'::bytea, NULL::bytea) FROM generate_se
 SELECT g, streamkv.produce_agg('bulk', '\x01'::bytea, convert_to(g::text, 'UTF8'))
   FROM generate_series(1, 6) i, LATERAL (SELECT i % 2 AS g) x GROUP BY g ORDER BY g;
 SELECT sum(records) FROM streamkv.partitions('bulk');
+-- produce_agg is VOLATILE: a subquery column nobody reads is still computed
+SELECT provolatile FROM pg_proc WHERE oid = 'streamkv.produce_agg(text, bytea, bytea)'::regprocedure;
+SELECT count(*) FROM (SELECT streamkv.produce_agg('bulk', '\x02'::bytea, NULL) FROM generate_series(1, 4)) s;
+SELECT sum(records) FROM streamkv.partitions('bulk');
 -- errors: too large record (nothing written), mixed topics, unknown topic
 SELECT streamkv.create_topic('bulk_small', max_message_bytes => 100);
 SELECT pg_temp.err($$SELECT streamkv.produce_agg('bulk_small', CASE WHEN i = 3 THEN repeat('x', 500)::bytea ELSE '\x00'::bytea END, NULL) FROM generate_series(1, 5) i$$);
