@@ -639,6 +639,92 @@ wr_str(StringInfo b, const char *s, int32 len)
 	appendBinaryStringInfo(b, s, len);
 }
 
+/*
+ * The offsets of an ACQUIRE, ACK, RELEASE or ARCHIVE operation: a count n,
+ * then either n offsets (n >= 0) or -n runs of consecutive offsets (first
+ * int64, length int32), whichever is shorter (a batch is usually one run).
+ */
+typedef struct OffIter
+{
+	Rd		   *r;
+	int32		n;				/* offsets or runs left to read */
+	bool		runs;
+	int64		next;			/* the run being read */
+	int32		left;
+} OffIter;
+
+static void
+oi_init(OffIter *it, Rd *r)
+{
+	int32		n = rd_i32(r);
+
+	it->r = r;
+	it->runs = n < 0;
+	if (n == PG_INT32_MIN)
+		r->bad = true;
+	it->n = r->bad ? 0 : (n < 0 ? -n : n);
+	it->left = 0;
+}
+
+static bool
+oi_next(OffIter *it, int64 *off)
+{
+	if (!it->runs)
+	{
+		if (it->n <= 0 || it->r->bad)
+			return false;
+		it->n--;
+		*off = rd_i64(it->r);
+		return !it->r->bad;
+	}
+	while (it->left <= 0)
+	{
+		if (it->n <= 0 || it->r->bad)
+			return false;
+		it->n--;
+		it->next = rd_i64(it->r);
+		it->left = rd_i32(it->r);
+		if (it->r->bad || it->left > SK_SHARE_WINDOW)
+		{
+			it->r->bad = true;
+			return false;
+		}
+	}
+	*off = it->next++;
+	it->left--;
+	return true;
+}
+
+/* Writes offsets as oi_next reads them. */
+static void
+wr_offsets(StringInfo b, const int64 *offs, int n)
+{
+	int			i,
+				nruns = 1;
+
+	for (i = 1; i < n; i++)
+		if (offs[i] != offs[i - 1] + 1)
+			nruns++;
+	if (n == 0 || (Size) nruns * (sizeof(int64) + sizeof(int32)) >= (Size) n * sizeof(int64))
+	{
+		wr_i32(b, n);
+		for (i = 0; i < n; i++)
+			wr_i64(b, offs[i]);
+		return;
+	}
+	wr_i32(b, -nruns);
+	for (i = 0; i < n;)
+	{
+		int			k = i + 1;
+
+		while (k < n && offs[k] == offs[k - 1] + 1)
+			k++;
+		wr_i64(b, offs[i]);
+		wr_i32(b, k - i);
+		i = k;
+	}
+}
+
 static SkOpHeader *
 make_gop(uint8 kind, const char *group, const char *field, Size flen,
 		 const StringInfo payload, int64 at)
@@ -831,16 +917,18 @@ apply_share(SkGroup *g, const SkOpHeader *op, Rd *r, int64 at)
 			{
 				int64		lock_until = rd_i64(r);
 
+				OffIter		it;
+				int64		off;
+
 				consumer = ensure_consumer(g, SkOpField(op), op->fieldlen);
 				if (consumer < 0)
 					return op->fieldlen == 0 || op->fieldlen > SK_ID_MAX;
-				n = rd_i32(r);
-				for (i = 0; i < n && !r->bad; i++)
+				oi_init(&it, r);
+				while (oi_next(&it, &off))
 				{
-					int64		off = rd_i64(r);
 					SkShareEntry *e;
 
-					if (r->bad || off < sp->start || off - sp->start >= SK_SHARE_WINDOW)
+					if (off < sp->start || off - sp->start >= SK_SHARE_WINDOW)
 						continue;
 					while (sp->next <= off)
 					{
@@ -862,17 +950,20 @@ apply_share(SkGroup *g, const SkOpHeader *op, Rd *r, int64 at)
 		case SK_GOP_ACK:
 		case SK_GOP_RELEASE:
 		case SK_GOP_ARCHIVE:
-			n = rd_i32(r);
-			for (i = 0; i < n && !r->bad; i++)
 			{
-				int64		off = rd_i64(r);
+				OffIter		it;
+				int64		off;
 
-				if (r->bad || off < sp->start || off >= sp->next)
-					continue;
-				share_entry(sp, off)->state = op->kind == SK_GOP_RELEASE ? ES_AVAILABLE : ES_DONE;
+				oi_init(&it, r);
+				while (oi_next(&it, &off))
+				{
+					if (off < sp->start || off >= sp->next)
+						continue;
+					share_entry(sp, off)->state = op->kind == SK_GOP_RELEASE ? ES_AVAILABLE : ES_DONE;
+				}
+				share_advance(gp, sp);
+				break;
 			}
-			share_advance(gp, sp);
-			break;
 		case SK_GOP_SKIP:
 			{
 				int64		to = rd_i64(r);
@@ -3278,7 +3369,6 @@ log_share_offsets(GCtx *c, uint8 kind, const char *group, const char *consumer, 
 				  int64 lock_until, const int64 *offs, int n)
 {
 	StringInfoData b;
-	int			i;
 
 	if (n == 0)
 		return;
@@ -3286,9 +3376,7 @@ log_share_offsets(GCtx *c, uint8 kind, const char *group, const char *consumer, 
 	wr_i32(&b, partition);
 	if (kind == SK_GOP_ACQUIRE)
 		wr_i64(&b, lock_until);
-	wr_i32(&b, n);
-	for (i = 0; i < n; i++)
-		wr_i64(&b, offs[i]);
+	wr_offsets(&b, offs, n);
 	g_log(c, make_gop(kind, group, consumer, consumer ? strlen(consumer) : 0, &b, c->now));
 	pfree(b.data);
 }
