@@ -714,6 +714,17 @@ SELECT f."offset", convert_from(f.value, 'UTF8') AS value,
   FROM streamkv.fetch('wd_dlq', 0, 0) f ORDER BY 1;
 SELECT streamkv.delete_group('swd'), streamkv.delete_group('swn');
 SELECT streamkv.drop_topic('wd'), streamkv.drop_topic('wd_dlq');
+-- a share group whose topic was dropped: the worker leaves its expired record alone
+SELECT streamkv.create_topic('wo', 1);
+SELECT streamkv.create_share_group('swo', 'wo', lock_duration_ms => 100, max_deliveries => 1,
+                                   auto_offset_reset => 'earliest');
+SELECT "offset" FROM streamkv.produce('wo', 'o'::text);
+SELECT count(*) FROM streamkv.acquire('swo', 'c1');
+SELECT streamkv.drop_topic('wo');
+SELECT pg_sleep(1.5);
+SELECT "offset", consumer, deliveries, locked_until < now() AS expired FROM streamkv.pending('swo');
+SELECT pg_temp.err($$SELECT * FROM streamkv.acquire('swo', 'c1')$$);
+SELECT streamkv.delete_group('swo');
 
 -- ================================================================ compact_groups
 -- rewrites the store as a snapshot of every group: the same groups before and

@@ -176,6 +176,7 @@ typedef struct SkGroup
 	dsa_pointer consumers;		/* SkIdName[nconsumers] */
 	int64		empty_since;	/* consumer groups: when the last member left */
 	uint32		rr;				/* where the next acquire/poll starts (memory) */
+	int64		dead_retry_at;	/* share groups: no dead-letter worker before (memory) */
 	char		dlq[SK_TOPIC_NAME_MAX + 1];
 } SkGroup;
 
@@ -4003,7 +4004,7 @@ share_has_dead(SkGroup *g, int64 now)
 	SkGTopic   *t;
 	int			p;
 
-	if (g->type != GT_SHARE || g->ntopics < 1)
+	if (g->type != GT_SHARE || g->ntopics < 1 || g->dead_retry_at > now)
 		return false;
 	t = &g_topics(g)[0];
 	for (p = 0; p < t->nparts; p++)
@@ -4080,7 +4081,15 @@ sk_group_dead_letter_all(void)
 		strlcpy(dlq, g->dlq, sizeof(dlq));
 		gctx_unlock(&c);
 		if (!sk_topic_open(&tr, topic, true, AccessShareLock))
-			continue;			/* the topic is gone */
+		{
+			/* the topic was dropped: ask again in a minute, not every round */
+			gctx_lock(&c, LW_EXCLUSIVE);
+			g = find_group(c.db, group, strlen(group));
+			if (g)
+				g->dead_retry_at = c.now + 60000;
+			gctx_unlock(&c);
+			continue;
+		}
 		has_dlq = open_dlq(&dtr, dlq);
 		c.now = sk_now_ms();
 		gctx_lock(&c, LW_EXCLUSIVE);
