@@ -86,18 +86,6 @@ skv_bench_begin groups gbench "$PGPORT_B"
 skv_bench_cluster "shared_buffers = 512MB" "max_wal_size = 8GB" "checkpoint_timeout = 30min" \
 	"max_connections = 20" "synchronous_commit = on"
 
-# ---- helpers -------------------------------------------------------------------------
-q() {
-	local out
-	pg_ready
-	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
-		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
-	printf '%s\n' "$out"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else printf "n/a" }'; }
-fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else printf "%s", a }'; }
-kv()    { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; f=1} END{if(!f) print "ERR"}'; }
-
 # ---- source data -------------------------------------------------------------------------
 say "preparing src ($N records of 100 bytes)"
 q "CREATE TABLE src AS SELECT i, convert_to(repeat('x', 96) || lpad(i::text, 4, '0'), 'UTF8') AS v,
@@ -482,21 +470,6 @@ cell() { # KEY -> formatted rate (with * when capped)
 		done | sort
 	fi
 	echo
-	echo "## Errors"
-	echo
-	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated|invalid record|exited with exit code'
-	n=$(grep -cE "$pat" "$PGLOG")
-	if [ -s "$ERRLOG" ] || [ "$n" -gt 0 ]; then
-		sed 's/^/- /' "$ERRLOG"
-		echo "- server log ($PGLOG): $n ERROR/PANIC/FATAL/crash/worker-exit lines; first 12, then counts by message (timestamp and PID removed):"
-		echo
-		echo '```'
-		grep -E "$pat" "$PGLOG" | head -12
-		echo '...'
-		grep -E "$pat" "$PGLOG" | sed -E 's/^[^]]*\] //; s/PID [0-9]+/PID n/' | sort | uniq -c | sort -rn | head -10
-		echo '```'
-	else
-		echo "none"
-	fi
+	skv_bench_errors
 } | tee "$OUT"
 say "saved to $OUT"

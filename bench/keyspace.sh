@@ -106,8 +106,7 @@ rb_timed() {
 	printf '%.0f\n' "$r"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.3f", a/b; else printf "n/a" }'; }
-fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else printf "%s", a }'; }
+RATIO_DECIMALS=3    # ratio(): 3 decimals here
 
 # psql_ms SYNC SQL -> server-side time of SQL in ms (psql \timing; autocommit: includes the commit)
 psql_ms() {
@@ -122,13 +121,6 @@ psql_ms() {
 	printf '%s\n' "$out" | awk '/^Time: /{print $2; exit}'
 }
 ops_per_s() { awk -v n="$1" -v ms="$2" 'BEGIN{ if (ms+0 > 0) printf "%.0f", n/(ms/1000); else printf "ERR" }'; }
-q() {
-	local out
-	pg_ready
-	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
-		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
-	printf '%s\n' "$out"
-}
 
 # ---- pgbench scripts -----------------------------------------------------------------------
 mkdir -p "$WORK/pgb"

@@ -129,8 +129,6 @@ rb_timed() { # ARGS...: calibrate -n so that the measured run lasts ~SECS
 	printf '%.0f\n' "$r"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.2f", a/b; else printf "n/a" }'; }
-fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else printf "%s", a }'; }
 fmt1()  { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%.1f", a; else printf "%s", a }'; }
 per_s() { awk -v n="$1" -v ms="$2" 'BEGIN{ if (ms+0 > 0) printf "%.0f", n/(ms/1000); else printf "ERR" }'; }
 mb_s()  { awk -v b="$1" -v ms="$2" 'BEGIN{ if (ms+0 > 0 && b+0 > 0) printf "%.1f", b/1e6/(ms/1000); else printf "ERR" }'; }
@@ -144,13 +142,6 @@ psql_ms() {
 		PGOPTIONS="-c synchronous_commit=$sync -c client_min_messages=warning" "${PSQL[@]}" -At 2>&1) ||
 		{ note_err "psql ($sync) $sql: $(printf '%s' "$out" | grep -v '^Time' | head -3 | tr '\n' ' ')"; echo ERR; return; }
 	printf '%s\n' "$out" | awk '/^Time: /{t=$2} END{ if (t != "") print t; else print "ERR" }'
-}
-q() {
-	local out
-	pg_ready
-	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
-		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
-	printf '%s\n' "$out"
 }
 
 # ---- source data -------------------------------------------------------------------------
@@ -287,7 +278,6 @@ for r in $(seq "$ROUNDS"); do
 	say "  round $r: fetch ${F[fetch]} ms, keyset ${F[keyset]} ms, plpgsql cursor ${F[cursor]:-} ms (best so far)"
 done
 declare -A LAT
-kv() { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; f=1} END{if(!f) print "ERR"}'; }
 if [ "$ONLY" != quick ]; then
 
 # ---- 4 (client side) + 5: python -----------------------------------------------------------------
@@ -492,21 +482,6 @@ rps_row() { # LABEL CASE BYTES BASE_LOG BASE_UNL
 		echo "| $label | $(kv "$l" median) | $(kv "$l" p99) | $(kv "$l" max) | $(kv "$l" n) / $(kv "$l" errs) | $(kv "$l" rtt_median) / $(kv "$l" rtt_p99) |"
 	done
 	echo
-	echo "## Errors"
-	echo
-	pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated|invalid record|exited with exit code'
-	n=$(grep -cE "$pat" "$PGLOG")
-	if [ -s "$ERRLOG" ] || [ "$n" -gt 0 ]; then
-		sed 's/^/- /' "$ERRLOG"
-		echo "- server log ($PGLOG): $n ERROR/PANIC/FATAL/crash/worker-exit lines; first 12, then counts by message (timestamp and PID removed):"
-		echo
-		echo '```'
-		grep -E "$pat" "$PGLOG" | head -12
-		echo '...'
-		grep -E "$pat" "$PGLOG" | sed -E 's/^[^]]*\] //; s/PID [0-9]+/PID n/' | sort | uniq -c | sort -rn | head -10
-		echo '```'
-	else
-		echo "none"
-	fi
+	skv_bench_errors
 } | tee "$OUT"
 say "saved to $OUT"

@@ -300,3 +300,42 @@ pg_ready() {
 	note_err "server not ready after 300 s"
 	return 1
 }
+
+# Report helpers of bench/*.sh.
+# ratio A B: A / B with RATIO_DECIMALS decimals (default 2), n/a unless both are positive numbers.
+ratio() { awk -v a="$1" -v b="$2" -v d="${RATIO_DECIMALS:-2}" 'BEGIN{ if (a+0 > 0 && b+0 > 0) printf "%.*f", d, a/b; else printf "n/a" }'; }
+# fmt N: N with thousands separators (anything else as it is).
+fmt()   { awk -v a="$1" 'BEGIN{ if (a ~ /^[0-9.]+$/) printf "%\047.0f", a; else printf "%s", a }'; }
+# kv "k1=v1 k2=v2 ..." K: the value of K, or ERR.
+kv()    { printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k{print $2; f=1} END{if(!f) print "ERR"}'; }
+
+# skv_bench_errors: the report's "## Errors" section: the errors noted (note_err), then the
+# server log's ERROR/PANIC/FATAL/crash/worker-exit lines (the first 12, then counts by message).
+skv_bench_errors() {
+	local pat='ERROR|PANIC|FATAL|TRAP|terminated by signal|was terminated|invalid record|exited with exit code' n
+	echo "## Errors"
+	echo
+	n=$(grep -cE "$pat" "$PGLOG" || true)
+	if [ -s "$ERRLOG" ] || [ "${n:-0}" -gt 0 ]; then
+		sed 's/^/- /' "$ERRLOG"
+		echo "- server log ($PGLOG): $n ERROR/PANIC/FATAL/crash/worker-exit lines; first 12, then counts by message (timestamp and PID removed):"
+		echo
+		echo '```'
+		grep -E "$pat" "$PGLOG" | head -12
+		echo '...'
+		grep -E "$pat" "$PGLOG" | sed -E 's/^[^]]*\] //; s/PID [0-9]+/PID n/' | sort | uniq -c | sort -rn | head -10
+		echo '```'
+	else
+		echo "none"
+	fi
+}
+
+# q SQL: runs SQL in the benchmark database, prints the rows unaligned; an error is noted
+# (note_err) and returns 1.
+q() {
+	local out
+	pg_ready
+	out=$(PGOPTIONS="-c client_min_messages=warning" "${PSQL[@]}" -At -c "$1" 2>&1) ||
+		{ note_err "psql $1: $(printf '%s' "$out" | head -3 | tr '\n' ' ')"; return 1; }
+	printf '%s\n' "$out"
+}

@@ -4187,12 +4187,6 @@ sk_group_maintain(void)
 				int			ti,
 							p;
 
-				if (g->type == GT_SHARE)
-				{
-					if (!want_dlq && check_dlq && share_has_dead(g, c.now))
-						want_dlq = true;
-					continue;
-				}
 				if (g->type != GT_CONSUMER)
 					continue;
 				expire_members(&c, g);
@@ -4214,6 +4208,16 @@ sk_group_maintain(void)
 		}
 		LWLockRelease(&db->lock);
 		FreeFakeRelcacheEntry(c.rel);
+
+		/* share groups with records to dead-letter: a scan of their windows, shared */
+		if (check_dlq)
+		{
+			LWLockAcquire(&db->lock, LW_SHARED);
+			if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode))
+				for (k = 0; k < db->ngroups && !want_dlq; k++)
+					want_dlq = share_has_dead(db_group(db, k), c.now);
+			LWLockRelease(&db->lock);
+		}
 		if (want_dlq)
 			sk_worker_request_dead_letters(rnode.dbNode);
 	}
