@@ -7,6 +7,9 @@ RETURNS index_am_handler
 AS 'MODULE_PATHNAME', 'streamkv_store_am_handler'
 LANGUAGE C STRICT;
 
+COMMENT ON FUNCTION streamkv.store_am_handler(internal) IS
+  'Internal: handler of the streamkv_store access method';
+
 CREATE ACCESS METHOD streamkv_store TYPE INDEX HANDLER streamkv.store_am_handler;
 COMMENT ON ACCESS METHOD streamkv_store IS
   'streamkv page store: indexes of this method hold streamkv''s WAL-logged pages; they cannot be built, rebuilt or scanned by PostgreSQL';
