@@ -12,7 +12,7 @@
  * after a change: generation, strategy, members with their subscriptions
  * and assignments), ACQUIRE / ACK / RELEASE / ARCHIVE / SKIP (a share
  * partition's records), and the snapshot forms SHARE_STATE and CONSUMERS
- * that compaction writes.  Appends are flagged SK_APPEND_GROUP so that redo
+ * that compaction writes.  Appends name the groups kind so that redo
  * applies them here.  Decisions that depend on the clock (session timeouts,
  * lock expiry, offsets retention) are taken on the primary and logged as
  * explicit operations: redo never consults the clock, and lock deadlines,
@@ -1509,7 +1509,7 @@ g_log(GCtx *c, SkOpHeader *op)
 	pos.npages = 0;
 	PG_TRY();
 	{
-		sk_chain_append_ops(c->rel, &pos, &data, &size, 1, SK_APPEND_GROUP, NULL);
+		sk_chain_append_ops(c->rel, &pos, &data, &size, 1, SK_STORE_GROUPS, NULL);
 	}
 	PG_CATCH();
 	{
@@ -2106,7 +2106,7 @@ gc_flush(GCompact *gc)
 		const char *data = gc->buf.data;
 		Size		len = gc->buf.len;
 
-		sk_chain_append_ops(gc->rel, &gc->pos, &data, &len, 1, SK_APPEND_GROUP, NULL);
+		sk_chain_append_ops(gc->rel, &gc->pos, &data, &len, 1, SK_STORE_GROUPS, NULL);
 	}
 	resetStringInfo(&gc->buf);
 }

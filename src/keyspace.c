@@ -171,12 +171,12 @@ log_op(SkCtx *c, int shard, SkOpHeader *op)
 	pos.npages = 0;
 	PG_TRY();
 	{
-		sk_chain_append(c->rel, &pos, (const char *) op, MAXALIGN(size));
+		sk_chain_append(c->rel, &pos, (const char *) op, MAXALIGN(size), SK_STORE_KEYSPACE);
 	}
 	PG_CATCH();
 	{
 		/* memory is ahead of the pages: rebuild it from them */
-		db->state = SK_DB_BROKEN;
+		db->slot.state = SK_SLOT_BROKEN;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -1247,7 +1247,7 @@ sk_mset(PG_FUNCTION_ARGS)
 	for (i = 0; i < SK_NSHARDS; i++)
 		if (shards[i])
 			LWLockAcquire(&c.db->shards[i].lock, LW_EXCLUSIVE);
-	if (c.db->state != SK_DB_READY)
+	if (c.db->slot.state != SK_SLOT_READY)
 	{
 		unlock_shards_of(&c, shards);
 		ereport(ERROR,
@@ -2112,7 +2112,7 @@ static void
 compact_flush(CompactState *cs)
 {
 	if (cs->buf.len > 0)
-		sk_chain_append(cs->rel, &cs->pos, cs->buf.data, cs->buf.len);
+		sk_chain_append(cs->rel, &cs->pos, cs->buf.data, cs->buf.len, SK_STORE_KEYSPACE);
 	resetStringInfo(&cs->buf);
 }
 
@@ -2283,8 +2283,8 @@ sk_info(PG_FUNCTION_ARGS)
 	}
 	values[6] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->wal_records));
 	values[7] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->wal_bytes));
-	values[8] = Int64GetDatum(c.db->loads);
-	values[9] = Float8GetDatum(c.db->last_load_ms);
+	values[8] = Int64GetDatum(c.db->slot.loads);
+	values[9] = Float8GetDatum(c.db->slot.last_load_ms);
 	values[10] = Int64GetDatum(c.db->compactions);
 	if (c.db->last_compaction == 0)
 		nulls[11] = true;

@@ -26,12 +26,13 @@
  */
 #include "postgres.h"
 
+#include "access/xlogutils.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
 
+#include "keyspace.h"
 #include "kvmem.h"
 
 #define SK_INITIAL_BUCKETS		64
@@ -57,8 +58,12 @@ sk_shard_of(uint32 hash)
 dsa_pointer
 sk_alloc(Size size)
 {
-	dsa_pointer dp = dsa_allocate_extended(sk_area(), size,
-										   DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+	dsa_pointer dp;
+
+	/* past the limit: unload idle slots first (never errors) */
+	if (pg_atomic_read_u64(&sk_shared->mem_used) + size > sk_max_memory_bytes())
+		(void) sk_slot_make_room(size);
+	dp = dsa_allocate_extended(sk_area(), size, DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
 
 	if (DsaPointerIsValid(dp))
 		pg_atomic_fetch_add_u64(&sk_shared->mem_used, size);
@@ -601,36 +606,55 @@ sk_hash_scan(SkKey *k, sk_field_visitor visit, void *arg)
 }
 
 /* ------------------------------------------------------------------------
- * Slots and loading
+ * The keyspace's row of the store-kind registry: slots and loading
  * ------------------------------------------------------------------------
  */
-static SkDb *
-sk_db_find(Oid dbid, RelFileNode rnode)
+void
+sk_keyspace_slot_init(SkSlot *s, int tranche_id)
 {
-	int			i;
+	SkDb	   *db = (SkDb *) s;
+	int			j;
 
-	for (i = 0; i < SK_MAX_DATABASES; i++)
+	pg_atomic_init_u64(&db->expired_keys, 0);
+	for (j = 0; j < SK_NSHARDS; j++)
 	{
-		SkDb	   *db = &sk_shared->dbs[i];
-
-		if (db->dbid == dbid && RelFileNodeEquals(db->rnode, rnode))
-			return db;
+		LWLockInitialize(&db->shards[j].lock, tranche_id);
+		db->shards[j].table = InvalidDsaPointer;
 	}
-	return NULL;
 }
 
-/* Caller holds all shard locks exclusively. */
-static void
-sk_db_clear(SkDb *db)
+void
+sk_keyspace_lock_all(SkSlot *s, LWLockMode mode)
 {
+	SkDb	   *db = (SkDb *) s;
+	int			i;
+
+	for (i = 0; i < SK_NSHARDS; i++)
+		LWLockAcquire(&db->shards[i].lock, mode);
+}
+
+bool
+sk_keyspace_try_lock_all(SkSlot *s)
+{
+	SkDb	   *db = (SkDb *) s;
 	int			i;
 
 	for (i = 0; i < SK_NSHARDS; i++)
 	{
-		sk_shard_clear(&db->shards[i]);
-		db->shards[i].applied_seq = 0;
+		if (!LWLockConditionalAcquire(&db->shards[i].lock, LW_EXCLUSIVE))
+		{
+			while (--i >= 0)
+				LWLockRelease(&db->shards[i].lock);
+			return false;
+		}
 	}
-	db->state = SK_DB_NOT_LOADED;
+	return true;
+}
+
+void
+sk_keyspace_unlock_all(SkSlot *s)
+{
+	sk_db_unlock_all((SkDb *) s);
 }
 
 void
@@ -642,13 +666,18 @@ sk_db_unlock_all(SkDb *db)
 		LWLockRelease(&db->shards[i].lock);
 }
 
-static void
-sk_lock_all_raw(SkDb *db, LWLockMode mode)
+/* Frees the loaded keys.  Caller holds all shard locks exclusively. */
+void
+sk_keyspace_unload(SkSlot *s)
 {
+	SkDb	   *db = (SkDb *) s;
 	int			i;
 
 	for (i = 0; i < SK_NSHARDS; i++)
-		LWLockAcquire(&db->shards[i].lock, mode);
+	{
+		sk_shard_clear(&db->shards[i]);
+		db->shards[i].applied_seq = 0;
+	}
 }
 
 typedef struct SkLoadState
@@ -684,100 +713,49 @@ sk_load_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
 }
 
 /*
- * Loads db from the store rel.  Caller holds every shard lock exclusively.
+ * Loads the keyspace from its store rel.  Caller (sk_slot_load) holds every
+ * shard lock exclusively; on error it unloads what was loaded.
  */
-static void
-sk_db_load(SkDb *db, Relation rel)
+void
+sk_keyspace_load(SkSlot *s, Relation rel)
 {
+	SkDb	   *db = (SkDb *) s;
 	SkMetaPageData meta;
-	instr_time	start,
-				dur;
 	int			i;
 
-	INSTR_TIME_SET_CURRENT(start);
-	if (db->state != SK_DB_NOT_LOADED)
-		sk_db_clear(db);
-
-	PG_TRY();
+	if (s->loads == 0)
 	{
-		sk_read_meta(rel, &meta);
-		for (i = 0; i < SK_NSHARDS; i++)
-		{
-			SkLoadState ls;
-
-			ls.db = db;
-			ls.sh = &db->shards[i];
-			ls.maxseq = meta.chains[i].seq_base;
-			ls.nops = 0;
-			sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_seq, &ls, false);
-			db->shards[i].chain_ops = ls.nops;
-			db->shards[i].applied_seq = ls.maxseq;
-		}
-	}
-	PG_CATCH();
-	{
-		sk_db_clear(db);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-
-	INSTR_TIME_SET_CURRENT(dur);
-	INSTR_TIME_SUBTRACT(dur, start);
-	db->loads++;
-	db->last_load_ms = INSTR_TIME_GET_MILLISEC(dur);
-	db->state = SK_DB_READY;
-}
-
-/*
- * Returns the slot of rel's database, assigning one if needed (not loaded).
- */
-SkDb *
-sk_db_get(Relation rel)
-{
-	SkDb	   *db;
-	int			i;
-
-	LWLockAcquire(&sk_shared->slots_lock, LW_SHARED);
-	db = sk_db_find(rel->rd_node.dbNode, rel->rd_node);
-	LWLockRelease(&sk_shared->slots_lock);
-	if (db)
-		return db;
-
-	LWLockAcquire(&sk_shared->slots_lock, LW_EXCLUSIVE);
-	db = sk_db_find(rel->rd_node.dbNode, rel->rd_node);
-	if (!db)
-	{
-		/* a slot of this database for an older store, or a free one */
-		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
-			if (sk_shared->dbs[i].dbid == rel->rd_node.dbNode)
-				db = &sk_shared->dbs[i];
-		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
-			if (!OidIsValid(sk_shared->dbs[i].dbid))
-				db = &sk_shared->dbs[i];
-		/* the slot of a store that was dropped (DROP DATABASE, DROP EXTENSION) */
-		for (i = 0; i < SK_MAX_DATABASES && !db; i++)
-			if (!sk_store_exists(sk_shared->dbs[i].rnode))
-				db = &sk_shared->dbs[i];
-		if (!db)
-		{
-			LWLockRelease(&sk_shared->slots_lock);
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("too many databases use streamkv at once"),
-					 errdetail("streamkv keeps at most %d keyspaces in shared memory.", SK_MAX_DATABASES)));
-		}
-		sk_lock_all_raw(db, LW_EXCLUSIVE);
-		sk_db_clear(db);
-		db->dbid = rel->rd_node.dbNode;
-		db->rnode = rel->rd_node;
-		db->loads = 0;
+		/* the first load since the slot was given to this store */
 		db->compactions = 0;
 		db->last_compaction = 0;
 		pg_atomic_write_u64(&db->expired_keys, 0);
-		sk_db_unlock_all(db);
 	}
-	LWLockRelease(&sk_shared->slots_lock);
-	return db;
+	sk_read_meta(rel, &meta);
+	for (i = 0; i < SK_NSHARDS; i++)
+	{
+		SkLoadState ls;
+
+		ls.db = db;
+		ls.sh = &db->shards[i];
+		ls.maxseq = meta.chains[i].seq_base;
+		ls.nops = 0;
+		sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_seq, &ls, false);
+		db->shards[i].chain_ops = ls.nops;
+		db->shards[i].applied_seq = ls.maxseq;
+	}
+}
+
+/* Returns the slot of rel's keyspace (not necessarily loaded). */
+SkDb *
+sk_db_get(Relation rel)
+{
+	return (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rel->rd_node);
+}
+
+static inline bool
+sk_db_is(SkDb *db, Relation rel)
+{
+	return sk_slot_is(&db->slot, SK_STORE_KEYSPACE, rel->rd_node);
 }
 
 /*
@@ -793,20 +771,21 @@ sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode)
 
 		*dbp = db;
 		LWLockAcquire(&db->shards[shard].lock, mode);
-		if (db->state == SK_DB_READY && db->dbid == rel->rd_node.dbNode &&
-			RelFileNodeEquals(db->rnode, rel->rd_node))
+		if (db->slot.state == SK_SLOT_READY && sk_db_is(db, rel))
+		{
+			sk_slot_touch(&db->slot);
 			return;
+		}
 		LWLockRelease(&db->shards[shard].lock);
 
-		if (db->dbid != rel->rd_node.dbNode || !RelFileNodeEquals(db->rnode, rel->rd_node))
+		if (!sk_db_is(db, rel))
 		{
 			*dbp = NULL;
 			continue;
 		}
-		sk_lock_all_raw(db, LW_EXCLUSIVE);
-		if (db->state != SK_DB_READY && db->dbid == rel->rd_node.dbNode &&
-			RelFileNodeEquals(db->rnode, rel->rd_node))
-			sk_db_load(db, rel);
+		sk_keyspace_lock_all(&db->slot, LW_EXCLUSIVE);
+		if (db->slot.state != SK_SLOT_READY && sk_db_is(db, rel))
+			sk_slot_load(&db->slot, rel);
 		sk_db_unlock_all(db);
 	}
 }
@@ -819,41 +798,24 @@ sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode)
 		SkDb	   *db = *dbp ? *dbp : sk_db_get(rel);
 
 		*dbp = db;
-		sk_lock_all_raw(db, LW_EXCLUSIVE);
-		if (db->dbid != rel->rd_node.dbNode || !RelFileNodeEquals(db->rnode, rel->rd_node))
+		sk_keyspace_lock_all(&db->slot, LW_EXCLUSIVE);
+		if (!sk_db_is(db, rel))
 		{
 			sk_db_unlock_all(db);
 			*dbp = NULL;
 			continue;
 		}
-		if (db->state != SK_DB_READY)
-			sk_db_load(db, rel);
+		if (db->slot.state != SK_SLOT_READY)
+			sk_slot_load(&db->slot, rel);
+		sk_slot_touch(&db->slot);
 		if (mode == LW_EXCLUSIVE)
 			return;
 		sk_db_unlock_all(db);
-		sk_lock_all_raw(db, mode);
-		if (db->state == SK_DB_READY)
+		sk_keyspace_lock_all(&db->slot, mode);
+		if (db->slot.state == SK_SLOT_READY && sk_db_is(db, rel))
 			return;
 		sk_db_unlock_all(db);
 	}
-}
-
-/*
- * Frees the copy of a store that no longer exists and releases its slot
- * (the maintenance worker calls this after DROP EXTENSION or DROP DATABASE).
- */
-void
-sk_db_forget(SkDb *db, RelFileNode rnode)
-{
-	LWLockAcquire(&sk_shared->slots_lock, LW_EXCLUSIVE);
-	if (RelFileNodeEquals(db->rnode, rnode))
-	{
-		sk_lock_all_raw(db, LW_EXCLUSIVE);
-		sk_db_clear(db);
-		db->dbid = InvalidOid;
-		sk_db_unlock_all(db);
-	}
-	LWLockRelease(&sk_shared->slots_lock);
 }
 
 /* ------------------------------------------------------------------------
@@ -863,18 +825,11 @@ sk_db_forget(SkDb *db, RelFileNode rnode)
 static SkDb *
 sk_db_for_redo(RelFileNode rnode)
 {
-	SkDb	   *db;
-
-	if (sk_shared == NULL)
-		return NULL;
-	LWLockAcquire(&sk_shared->slots_lock, LW_SHARED);
-	db = sk_db_find(rnode.dbNode, rnode);
-	LWLockRelease(&sk_shared->slots_lock);
-	return db;
+	return (SkDb *) sk_slot_find(SK_STORE_KEYSPACE, rnode);
 }
 
-void
-sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op)
+static void
+redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op)
 {
 	SkDb	   *db = sk_db_for_redo(rnode);
 	SkShard    *sh;
@@ -883,7 +838,8 @@ sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op)
 		return;
 	sh = &db->shards[chain];
 	LWLockAcquire(&sh->lock, LW_EXCLUSIVE);
-	if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode) &&
+	if (db->slot.state == SK_SLOT_READY &&
+		sk_slot_is(&db->slot, SK_STORE_KEYSPACE, rnode) &&
 		op->seq > sh->applied_seq)
 	{
 		if (sk_mem_apply(db, sh, op))
@@ -892,13 +848,39 @@ sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op)
 			sh->chain_ops++;
 		}
 		else
-			db->state = SK_DB_BROKEN;	/* reloaded from pages when next used */
+			db->slot.state = SK_SLOT_BROKEN;	/* reloaded from pages when next used */
 	}
 	LWLockRelease(&sh->lock);
 }
 
+typedef struct SkRedoArg
+{
+	RelFileNode rnode;
+	uint16		chain;
+} SkRedoArg;
+
+static void
+redo_op_cb(const SkOpHeader *op, void *arg)
+{
+	SkRedoArg  *ra = (SkRedoArg *) arg;
+
+	redo_apply_op(ra->rnode, ra->chain, op);
+}
+
+/* A complete blob of operations of shard chain, replayed. */
 void
-sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops)
+sk_keyspace_redo_seq(RelFileNode rnode, uint16 chain, const char *data, Size len,
+					 BlockNumber start_blk)
+{
+	SkRedoArg	ra;
+
+	ra.rnode = rnode;
+	ra.chain = chain;
+	sk_for_each_op(data, len, redo_op_cb, &ra);
+}
+
+void
+sk_keyspace_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops)
 {
 	SkDb	   *db = sk_db_for_redo(rnode);
 	SkShard    *sh;
@@ -909,7 +891,7 @@ sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops)
 
 	/* also a barrier: a load in progress finishes before pages are reused */
 	LWLockAcquire(&sh->lock, LW_EXCLUSIVE);
-	if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode))
+	if (db->slot.state == SK_SLOT_READY && sk_slot_is(&db->slot, SK_STORE_KEYSPACE, rnode))
 	{
 		sh->chain_ops = live_ops;
 		db->compactions++;
@@ -919,18 +901,98 @@ sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops)
 }
 
 void
-sk_redo_flush(RelFileNode rnode)
+sk_keyspace_redo_flush(RelFileNode rnode)
 {
 	SkDb	   *db = sk_db_for_redo(rnode);
 	int			i;
 
 	if (db == NULL)
 		return;
-	sk_lock_all_raw(db, LW_EXCLUSIVE);
-	if (db->state != SK_DB_NOT_LOADED && RelFileNodeEquals(db->rnode, rnode))
+	sk_keyspace_lock_all(&db->slot, LW_EXCLUSIVE);
+	if (db->slot.state != SK_SLOT_NOT_LOADED && sk_slot_is(&db->slot, SK_STORE_KEYSPACE, rnode))
 	{
 		for (i = 0; i < SK_NSHARDS; i++)
 			sk_shard_clear(&db->shards[i]);
 	}
 	sk_db_unlock_all(db);
+}
+
+/* ------------------------------------------------------------------------
+ * The maintenance round (worker.c): expiry and compaction of every loaded
+ * keyspace
+ * ------------------------------------------------------------------------
+ */
+static void
+maintain_db(SkSlot *s, void *arg)
+{
+	SkDb	   *db = (SkDb *) s;
+	RelFileNode rnode = s->key.rnode;
+	Relation	rel;
+	int			i;
+
+	/* unloaded keyspaces are not visited: reads hide expired keys anyway */
+	if (s->state != SK_SLOT_READY || !sk_slot_is(s, SK_STORE_KEYSPACE, rnode))
+		return;
+	/* a store dropped (DROP EXTENSION, DROP DATABASE): forget its copy */
+	if (!sk_store_exists(rnode))
+	{
+		sk_slot_forget(SK_STORE_KEYSPACE, rnode);
+		return;
+	}
+	rel = CreateFakeRelcacheEntry(rnode);
+	for (i = 0; i < SK_NSHARDS; i++)
+	{
+		SkDb	   *dbp = db;
+
+		CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * The slot may have been unloaded or given to another store
+		 * meanwhile: the lock functions would load it; skip instead.
+		 */
+		if (!sk_slot_is(s, SK_STORE_KEYSPACE, rnode) || s->state != SK_SLOT_READY)
+			break;
+		sk_expire_shard(rel, &dbp, i);
+		sk_compact_shard(rel, &dbp, i, false);
+	}
+	FreeFakeRelcacheEntry(rel);
+}
+
+void
+sk_keyspace_maintain(MemoryContext roundcxt)
+{
+	sk_slot_foreach(SK_STORE_KEYSPACE, maintain_db, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * WAL descriptions
+ * ------------------------------------------------------------------------
+ */
+static const char *
+op_name(uint8 kind)
+{
+	switch ((SkOpKind) kind)
+	{
+		case SK_OP_SET:
+			return "SET";
+		case SK_OP_DEL:
+			return "DEL";
+		case SK_OP_HSET:
+			return "HSET";
+		case SK_OP_HDEL:
+			return "HDEL";
+		case SK_OP_EXPIRE:
+			return "EXPIRE";
+		case SK_OP_APPEND:
+			return "APPEND";
+		case SK_OP_EXPIRED:
+			return "EXPIRED";
+	}
+	return NULL;
+}
+
+void
+sk_keyspace_desc_seq(StringInfo buf, const char *data, Size len)
+{
+	sk_op_desc(buf, data, len, len >= 1 ? op_name((uint8) data[0]) : NULL);
 }

@@ -66,7 +66,20 @@ extern SkDb *sk_db_get(Relation rel);
 extern void sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode);
 extern void sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode);
 extern void sk_db_unlock_all(SkDb *db);
-extern void sk_db_forget(SkDb *db, RelFileNode rnode);
+
+/* The keyspace's row of the store-kind registry (kinds.c) */
+extern void sk_keyspace_slot_init(SkSlot *s, int tranche_id);
+extern void sk_keyspace_lock_all(SkSlot *s, LWLockMode mode);
+extern bool sk_keyspace_try_lock_all(SkSlot *s);
+extern void sk_keyspace_unlock_all(SkSlot *s);
+extern void sk_keyspace_load(SkSlot *s, Relation rel);
+extern void sk_keyspace_unload(SkSlot *s);
+extern void sk_keyspace_redo_seq(RelFileNode rnode, uint16 chain, const char *data, Size len,
+								 BlockNumber start_blk);
+extern void sk_keyspace_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
+extern void sk_keyspace_redo_flush(RelFileNode rnode);
+extern void sk_keyspace_maintain(MemoryContext roundcxt);
+extern void sk_keyspace_desc_seq(StringInfo buf, const char *data, Size len);
 
 extern SkKey *sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash);
 extern SkField *sk_hlookup(SkKey *k, const char *field, Size flen);

@@ -470,6 +470,7 @@ sk_chain_truncate(Relation rel, uint16 chain, BlockNumber new_head,
 
 	memset(&xlrec, 0, sizeof(xlrec));
 	xlrec.chain = chain;
+	xlrec.kind = meta->kind;
 	xlrec.old_head = cm->head;
 	xlrec.new_head = new_head;
 	xlrec.nfreed = nfreed;
@@ -712,7 +713,8 @@ sk_pk_prefix(char *p, uint8 flags, bool newblock, uint8 block_id,
  * where it does not fit on a page, with one WAL record for up to
  * SK_MAX_NEW_PER_RECORD new pages.  For a metapage chain, the tail comes
  * from the metapage; a detached chain carries its own head/tail in pos,
- * updated here.  xflags adds SK_APPEND_TOPIC.  If start_blks is not NULL,
+ * updated here.  kind (SK_STORE_*) is the store's kind, named in each
+ * record for redo's dispatch (kinds.c).  If start_blks is not NULL,
  * it receives the block where each operation's first fragment went.
  * Returns the end LSN of the last record.
  *
@@ -723,7 +725,7 @@ sk_pk_prefix(char *p, uint8 flags, bool newblock, uint8 block_id,
  */
 XLogRecPtr
 sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
-					const Size *lens, int nops, uint8 xflags, BlockNumber *start_blks)
+					const Size *lens, int nops, uint8 kind, BlockNumber *start_blks)
 {
 	XLogRecPtr	lsn = InvalidXLogRecPtr;
 	Size		fresh_room = sk_payload_room(sk_fresh_page_avail());
@@ -871,7 +873,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		/* The record's main data: header, items, the continued op. */
 		memset(&xlrec, 0, sizeof(xlrec));
 		xlrec.chain = pos->chain;
-		xlrec.flags = xflags;
+		xlrec.flags = 0;
+		xlrec.kind = kind;
+		xlrec.unused = 0;
 		if (pos->detached)
 			xlrec.flags |= SK_APPEND_DETACHED;
 		if (nnew > 0)
@@ -1028,9 +1032,9 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 }
 
 XLogRecPtr
-sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen)
+sk_chain_append(Relation rel, SkChainPos *pos, const char *op, Size oplen, uint8 kind)
 {
-	return sk_chain_append_ops(rel, pos, &op, &oplen, 1, 0, NULL);
+	return sk_chain_append_ops(rel, pos, &op, &oplen, 1, kind, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -1185,7 +1189,7 @@ sk_chain_switch(Relation rel, uint16 chain, SkChainPos *newpos,
 	Assert(cm->tail == oldtail);
 
 	xlrec.chain = chain;
-	xlrec.unused = 0;
+	xlrec.kind = meta->kind;
 	xlrec.new_head = newpos->head;
 	xlrec.new_tail = newpos->tail;
 	xlrec.new_npages = newpos->npages;
@@ -1261,6 +1265,7 @@ sk_store_flush(Relation rel, const uint64 *seq_base)
 
 	memset(&xlrec, 0, sizeof(xlrec));
 	xlrec.nchains = SK_NSHARDS;
+	xlrec.kind = meta->kind;
 	memcpy(xlrec.seq_base, seq_base, sizeof(xlrec.seq_base));
 	{
 		BlockNumber fh = meta->free_head;
@@ -1318,4 +1323,28 @@ sk_store_flush(Relation rel, const uint64 *seq_base)
 		if (BufferIsValid(tails[i]))
 			UnlockReleaseBuffer(tails[i]);
 	return lsn;
+}
+
+/*
+ * Describes one operation (SkOpHeader, key, field, value) for rm_desc;
+ * name is the kind's name for op->kind.
+ */
+void
+sk_op_desc(StringInfo buf, const char *p, Size len, const char *name)
+{
+	SkOpHeader	op;
+	int			klen;
+
+	if (len < sizeof(SkOpHeader))
+		return;
+	memcpy(&op, p, sizeof(op));
+	klen = Min(op.keylen, len - sizeof(SkOpHeader));
+	klen = Min(klen, 64);
+	appendStringInfo(buf, " op %s seq " UINT64_FORMAT " key \"%.*s\"",
+					 name ? name : "?", op.seq, klen, p + sizeof(SkOpHeader));
+	if (op.fieldlen > 0)
+		appendStringInfo(buf, " field %u bytes", op.fieldlen);
+	appendStringInfo(buf, " value %u bytes", op.vallen);
+	if (op.expire_at != 0)
+		appendStringInfo(buf, " expire_at " INT64_FORMAT, op.expire_at);
 }

@@ -153,9 +153,7 @@ typedef struct SkOpHeader
 #define SK_APPEND_DETACHED		0x02	/* chain not (yet) in the metapage */
 #define SK_APPEND_META			0x04	/* block 0 is the metapage */
 #define SK_APPEND_TAIL			0x08	/* block 1 is the old tail */
-#define SK_APPEND_TOPIC			0x10	/* items are topic records */
 #define SK_APPEND_PACKED		0x20	/* items in the packed form (below) */
-#define SK_APPEND_GROUP			0x40	/* items are consumer-group operations */
 
 /*
  * APPEND: items added to a chain's tail and/or to new pages.
@@ -193,7 +191,9 @@ typedef struct xl_sk_append
 	uint8		nnew;			/* new pages */
 	uint32		nitems;
 	BlockNumber new_free_head;	/* metapage's free list after this */
-	uint32		nfree_taken;	/* pages taken from the free list */
+	uint16		nfree_taken;	/* pages taken from the free list (<= nnew) */
+	uint8		kind;			/* SK_STORE_*: whose redo applies the items */
+	uint8		unused;
 	uint32		opdata_len;
 } xl_sk_append;
 
@@ -211,7 +211,7 @@ typedef struct xl_sk_item
 typedef struct xl_sk_switch
 {
 	uint16		chain;
-	uint16		unused;
+	uint16		kind;			/* SK_STORE_* */
 	BlockNumber new_head;
 	BlockNumber new_tail;
 	uint32		new_npages;
@@ -232,7 +232,7 @@ typedef struct xl_sk_flush
 	uint32		nchains;
 	BlockNumber new_free_head;
 	uint32		nfree_added;
-	uint32		unused;
+	uint32		kind;			/* SK_STORE_* */
 	BlockNumber tail_next[SK_NSHARDS];	/* each old tail's new next */
 	uint64		seq_base[SK_NSHARDS];
 } xl_sk_flush;
@@ -244,7 +244,7 @@ typedef struct xl_sk_flush
 typedef struct xl_sk_truncate
 {
 	uint16		chain;
-	uint16		unused;
+	uint16		kind;			/* SK_STORE_* */
 	BlockNumber old_head;
 	BlockNumber new_head;
 	uint32		nfreed;
@@ -281,10 +281,10 @@ typedef struct SkChainPos
 } SkChainPos;
 
 extern XLogRecPtr sk_chain_append(Relation rel, SkChainPos *pos,
-								  const char *op, Size oplen);
+								  const char *op, Size oplen, uint8 kind);
 extern XLogRecPtr sk_chain_append_ops(Relation rel, SkChainPos *pos,
 									  const char *const *ops, const Size *lens,
-									  int nops, uint8 xflags, BlockNumber *start_blks);
+									  int nops, uint8 kind, BlockNumber *start_blks);
 
 /* Callback for each complete operation found while walking a chain. */
 typedef void (*sk_op_callback) (const SkOpHeader *op, void *arg);
@@ -298,14 +298,11 @@ extern XLogRecPtr sk_chain_switch(Relation rel, uint16 chain, SkChainPos *newpos
 								  uint64 seq_base, uint64 live_ops);
 extern XLogRecPtr sk_store_flush(Relation rel, const uint64 *seq_base);
 
+extern void sk_op_desc(StringInfo buf, const char *p, Size len, const char *name);
+
 /* wal.c */
 extern void sk_rmgr_register(void);
 extern void sk_meta_note_new_block(Page metapage, BlockNumber blk);
-
-/* kvmem.c hooks used by redo */
-extern void sk_redo_apply_op(RelFileNode rnode, uint16 chain, const SkOpHeader *op);
-extern void sk_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
-extern void sk_redo_flush(RelFileNode rnode);
 
 /* topic.c hooks used by redo */
 extern void sk_topic_redo_record(RelFileNode rnode, uint16 chain, const char *rec,

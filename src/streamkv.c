@@ -17,7 +17,12 @@
  * record would: off leaves it to the WAL writer, local flushes, on /
  * remote_write / remote_apply also wait for the standbys.
  *
- * Locking: sk_shared->slots_lock and the shard locks (streamkv.h).
+ * Shared memory and the LWLock tranches follow the registry of store kinds
+ * (kinds.c): one tranche per kind, named "streamkv <kind>", plus
+ * "streamkv" (the DSA area) and "streamkv slot table" (slot.c).
+ *
+ * Locking: this file takes no locks of its own beyond AddinShmemInitLock
+ * at start-up; see docs/architecture.md, "Locks".
  *
  *-------------------------------------------------------------------------
  */
@@ -45,8 +50,8 @@
 #include "utils/syscache.h"
 
 #include "group.h"
+#include "kinds.h"
 #include "store.h"
-#include "topic.h"
 
 PG_MODULE_MAGIC;
 
@@ -89,19 +94,48 @@ sk_shmem_size(void)
 static void
 sk_shmem_request(void)
 {
+	int			i;
+
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sk_shmem_size());
-	RequestAddinShmemSpace(sk_topic_shmem_size());
-	RequestAddinShmemSpace(sk_group_shmem_size());
+	RequestAddinShmemSpace(sk_slots_shmem_size());
+	for (i = 0; i < sk_nstore_kinds; i++)
+		if (sk_store_kinds[i].shmem_size)
+			RequestAddinShmemSpace(sk_store_kinds[i].shmem_size());
 }
 
+/* Tranche names, one per kind ("streamkv keyspace", ...): what wait_event shows. */
+static char sk_tranche_names[8][NAMEDATALEN];
+
+static void
+sk_register_tranches(void)
+{
+	int			i;
+
+	LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
+	for (i = 0; i < sk_nstore_kinds; i++)
+	{
+		const SkStoreKind *k = &sk_store_kinds[i];
+
+		snprintf(sk_tranche_names[k->kind], NAMEDATALEN, "streamkv %s", k->name);
+		LWLockRegisterTranche(sk_shared->kind_tranche[k->kind], sk_tranche_names[k->kind]);
+	}
+}
+
+/*
+ * Shared memory: SkShared and the DSA area in place, the slot table (a
+ * dshash table in the area), then each kind's fixed part, walking the
+ * registry (kinds.c).
+ */
 static void
 sk_shmem_startup(void)
 {
 	bool		found;
-	int			i,
-				j;
+	bool		sfound;
+	void	   *slots;
+	dsa_area   *area = NULL;
+	int			i;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
@@ -111,49 +145,44 @@ sk_shmem_startup(void)
 	sk_shared = ShmemInitStruct("streamkv", sk_shmem_size(), &found);
 	if (!found)
 	{
-		dsa_area   *area;
-
 		memset(sk_shared, 0, sizeof(SkShared));
 		sk_shared->tranche_id = LWLockNewTrancheId();
-		LWLockInitialize(&sk_shared->slots_lock, sk_shared->tranche_id);
+		for (i = 0; i < sk_nstore_kinds; i++)
+			sk_shared->kind_tranche[sk_store_kinds[i].kind] = LWLockNewTrancheId();
 		pg_atomic_init_u64(&sk_shared->mem_used, 0);
 		pg_atomic_init_u64(&sk_shared->wal_records, 0);
 		pg_atomic_init_u64(&sk_shared->wal_bytes, 0);
-		for (i = 0; i < SK_MAX_DATABASES; i++)
-		{
-			SkDb	   *db = &sk_shared->dbs[i];
-
-			db->dbid = InvalidOid;
-			db->state = SK_DB_NOT_LOADED;
-			pg_atomic_init_u64(&db->expired_keys, 0);
-			for (j = 0; j < SK_NSHARDS; j++)
-			{
-				LWLockInitialize(&db->shards[j].lock, sk_shared->tranche_id);
-				db->shards[j].table = InvalidDsaPointer;
-			}
-		}
 		area = dsa_create_in_place((char *) sk_shared + MAXALIGN(sizeof(SkShared)),
 								   SK_DSA_INPLACE_SIZE, sk_shared->tranche_id, NULL);
 		dsa_pin(area);
 
 		/*
-		 * The area may grow a little past max_memory: streamkv checks its
-		 * own count of bytes before each write, and this cap only stops a
-		 * runaway.  Segments are allocated in steps, hence the slack.
+		 * The area may grow a little past max_memory: streamkv unloads idle
+		 * slots and checks its own count of bytes before each write, and
+		 * this cap only stops a runaway.  Segments are allocated in steps,
+		 * hence the slack.
 		 */
 		dsa_set_size_limit(area, sk_max_memory_bytes() + sk_max_memory_bytes() / 4 + 16 * 1024 * 1024);
-		dsa_detach(area);
 	}
+	slots = ShmemInitStruct("streamkv slots", sk_slots_shmem_size(), &sfound);
+	sk_slots_shmem_init(slots, sfound, area);
+	if (area)
+		dsa_detach(area);
+	for (i = 0; i < sk_nstore_kinds; i++)
 	{
-		bool		tfound;
-		void	   *tptr = ShmemInitStruct("streamkv topics", sk_topic_shmem_size(), &tfound);
+		const SkStoreKind *k = &sk_store_kinds[i];
+		char		name[NAMEDATALEN];
+		bool		kfound;
+		void	   *ptr;
 
-		sk_topic_shmem_init(tptr, tfound, sk_shared->tranche_id);
-		tptr = ShmemInitStruct("streamkv groups", sk_group_shmem_size(), &tfound);
-		sk_group_shmem_init(tptr, tfound, sk_shared->tranche_id);
+		if (!k->shmem_size)
+			continue;
+		snprintf(name, sizeof(name), "streamkv %s", k->name);
+		ptr = ShmemInitStruct(name, k->shmem_size(), &kfound);
+		k->shmem_init(ptr, kfound);
 	}
 	LWLockRelease(AddinShmemInitLock);
-	LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
+	sk_register_tranches();
 }
 
 dsa_area *
@@ -163,7 +192,7 @@ sk_area(void)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		LWLockRegisterTranche(sk_shared->tranche_id, "streamkv");
+		sk_register_tranches();
 		sk_dsa = dsa_attach_in_place((char *) sk_shared + MAXALIGN(sizeof(SkShared)), NULL);
 		dsa_pin_mapping(sk_dsa);
 		MemoryContextSwitchTo(old);
@@ -224,6 +253,17 @@ sk_now_ms(void)
 		((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000);
 }
 
+/* Each kind's hook after the commit-time flush (topics wake consumers). */
+static void
+sk_after_commit_hooks(void)
+{
+	int			i;
+
+	for (i = 0; i < sk_nstore_kinds; i++)
+		if (sk_store_kinds[i].after_commit)
+			sk_store_kinds[i].after_commit();
+}
+
 /*
  * Commit: make this transaction's streamkv records durable as
  * synchronous_commit says, once, up to the last one.
@@ -251,7 +291,7 @@ sk_xact_callback(XactEvent event, void *arg)
 				else
 					XLogSetAsyncXactLSN(lsn);
 			}
-			sk_topic_after_flush();
+			sk_after_commit_hooks();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
@@ -270,7 +310,7 @@ sk_xact_callback(XactEvent event, void *arg)
 					XLogSetAsyncXactLSN(sk_last_lsn);
 			}
 			sk_last_lsn = InvalidXLogRecPtr;
-			sk_topic_after_flush();
+			sk_after_commit_hooks();
 			break;
 		default:
 			break;

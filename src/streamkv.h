@@ -37,9 +37,6 @@
 /* Keyspace stores are split into this many shards (independent chains). */
 #define SK_NSHARDS				16
 
-/* Databases whose keyspace can be loaded at once (fixed shared slots). */
-#define SK_MAX_DATABASES		64
-
 /* Store kinds, kept in the metapage. */
 #define SK_STORE_KEYSPACE		1
 #define SK_STORE_TOPIC			2
@@ -54,22 +51,23 @@ extern int	sk_expire_sample;
 extern bool sk_worker_enabled;
 
 /* ------------------------------------------------------------------------
- * In-memory state of one database's keyspace (kvmem.c)
+ * In-memory state of one database's keyspace (kvmem.c): a slot of the slot
+ * table (slot.h) of kind SK_STORE_KEYSPACE.
  *
- * Locking: SkShared->slots_lock (exclusive) guards the assignment of SkDb
- * slots to databases.  Each shard's LWLock guards everything in that shard:
- * its hash table, its counters and its applied sequence number.  The state
- * of a slot changes only while all of its shard locks are held exclusively
- * (in shard order), so holding any one shard lock freezes the state.  Lock
- * order: slots_lock, then shard locks in ascending order, then buffers.
+ * Locking: each shard's LWLock (tranche "streamkv keyspace") guards
+ * everything in that shard: its hash table, its counters and its applied
+ * sequence number.  The slot's state and key change only while all of its
+ * shard locks are held exclusively (in shard order), so holding any one
+ * shard lock freezes them.  Lock order: shard locks in ascending order,
+ * then buffers (docs/architecture.md, "Locks").
  * ------------------------------------------------------------------------
  */
-typedef enum SkDbState
-{
-	SK_DB_NOT_LOADED = 0,
-	SK_DB_READY,
-	SK_DB_BROKEN				/* memory must be freed and reloaded */
-} SkDbState;
+#include "slot.h"
+
+/* The slot states under their keyspace names (one state machine: slot.h). */
+#define SK_DB_NOT_LOADED	SK_SLOT_NOT_LOADED
+#define SK_DB_READY			SK_SLOT_READY
+#define SK_DB_BROKEN		SK_SLOT_BROKEN
 
 typedef struct SkShard
 {
@@ -86,26 +84,25 @@ typedef struct SkShard
 
 typedef struct SkDb
 {
-	Oid			dbid;			/* InvalidOid: free slot */
-	RelFileNode rnode;			/* the keyspace store */
-	SkDbState	state;
-	uint64		loads;
-	double		last_load_ms;
+	SkSlot		slot;			/* key.rnode: the keyspace store */
 	uint64		compactions;
 	TimestampTz last_compaction;
 	pg_atomic_uint64 expired_keys;
 	SkShard		shards[SK_NSHARDS];
 } SkDb;
 
+/*
+ * The fixed shared memory of streamkv: counters, the LWLock tranches, then
+ * the DSA area created in place.  Everything else is in the area.
+ */
 typedef struct SkShared
 {
-	LWLock		slots_lock;
-	int			tranche_id;
+	int			tranche_id;		/* "streamkv": the DSA area */
+	int			kind_tranche[8];	/* one per store kind (kinds.c) */
 	pg_atomic_uint64 mem_used;	/* bytes allocated in the DSA area */
 	pg_atomic_uint64 wal_records;
 	pg_atomic_uint64 wal_bytes;
 	pid_t		worker_pid;
-	SkDb		dbs[SK_MAX_DATABASES];
 	/* the DSA area is created in place after this struct */
 } SkShared;
 

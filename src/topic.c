@@ -1124,7 +1124,7 @@ append_records(Relation rel, SkTopicSlot **tp, int partition, char **recs, Size 
 	PG_TRY();
 	{
 		lsn = sk_chain_append_ops(rel, &pos, (const char *const *) recs, lens, n,
-								  SK_APPEND_TOPIC, starts);
+								  SK_STORE_TOPIC, starts);
 	}
 	PG_CATCH();
 	{

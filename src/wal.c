@@ -26,7 +26,7 @@
 #include "access/xlogutils.h"
 #include "storage/bufmgr.h"
 
-#include "group.h"
+#include "kinds.h"
 #include "store.h"
 
 static void sk_redo(XLogReaderState *record);
@@ -220,38 +220,18 @@ bad:
 	return NULL;
 }
 
-typedef struct SkRedoArg
+/*
+ * The row of a record's kind.  A kind no row has is a PANIC, as PostgreSQL's
+ * own resource managers treat an unknown record.
+ */
+static const SkStoreKind *
+redo_kind(uint32 kind)
 {
-	RelFileNode rnode;
-	uint16		chain;
-} SkRedoArg;
+	const SkStoreKind *k = sk_store_kind(kind);
 
-static void
-sk_redo_op_cb(const SkOpHeader *op, void *arg)
-{
-	SkRedoArg  *ra = (SkRedoArg *) arg;
-
-	sk_redo_apply_op(ra->rnode, ra->chain, op);
-}
-
-static void
-sk_redo_group_cb(const SkOpHeader *op, void *arg)
-{
-	SkRedoArg  *ra = (SkRedoArg *) arg;
-
-	sk_group_redo_op(ra->rnode, op);
-}
-
-/* A complete op (keyspace: a blob of ops) or topic record, after redo. */
-static void
-sk_redo_seq(SkRedoArg *ra, uint8 flags, const char *data, Size len, BlockNumber start_blk)
-{
-	if (flags & SK_APPEND_TOPIC)
-		sk_topic_redo_record(ra->rnode, ra->chain, data, len, start_blk);
-	else if (flags & SK_APPEND_GROUP)
-		sk_for_each_op(data, len, sk_redo_group_cb, ra);
-	else
-		sk_for_each_op(data, len, sk_redo_op_cb, ra);
+	if (k == NULL)
+		elog(PANIC, "streamkv redo: record of unknown store kind %u", kind);
+	return k;
 }
 
 static void
@@ -271,12 +251,13 @@ sk_redo_append(XLogReaderState *record)
 	RelFileNode rnode;
 	StringInfoData acc;
 	bool		in_op;
-	SkRedoArg	ra;
 	BlockNumber start_blk = InvalidBlockNumber;
+	const SkStoreKind *kind;
 
 	if (datalen < sizeof(xlrec))
 		elog(PANIC, "streamkv redo: short APPEND record");
 	memcpy(&xlrec, data, sizeof(xlrec));
+	kind = redo_kind(xlrec.kind);
 	items = sk_decode_items(data, datalen, &xlrec, &scratch, &rest, false);
 
 	if (xlrec.nnew > 0)
@@ -365,8 +346,6 @@ sk_redo_append(XLogReaderState *record)
 	/* The in-memory copy: operations completed by this record. */
 	if (!(xlrec.flags & SK_APPEND_DETACHED))
 	{
-		ra.rnode = rnode;
-		ra.chain = xlrec.chain;
 		in_op = false;
 		initStringInfo(&acc);
 		for (k = 0; k < xlrec.nitems; k++)
@@ -387,7 +366,7 @@ sk_redo_append(XLogReaderState *record)
 			appendBinaryStringInfo(&acc, item + sizeof(fh), len - sizeof(fh));
 			if (fh.flags & SK_FRAG_LAST)
 			{
-				sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, start_blk);
+				kind->redo_seq(rnode, xlrec.chain, acc.data, acc.len, start_blk);
 				in_op = false;
 			}
 		}
@@ -398,7 +377,7 @@ sk_redo_append(XLogReaderState *record)
 				elog(PANIC, "streamkv redo: truncated operation data");
 			resetStringInfo(&acc);
 			appendBinaryStringInfo(&acc, rest, xlrec.opdata_len);
-			sk_redo_seq(&ra, xlrec.flags, acc.data, acc.len, InvalidBlockNumber);
+			kind->redo_seq(rnode, xlrec.chain, acc.data, acc.len, InvalidBlockNumber);
 		}
 		pfree(acc.data);
 	}
@@ -459,8 +438,8 @@ sk_redo_switch_rec(XLogReaderState *record)
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
 
-	sk_redo_switch(rnode, xlrec.chain, xlrec.live_ops);
-	sk_group_redo_switch(rnode, xlrec.live_ops);
+	if (redo_kind(xlrec.kind)->redo_switch)
+		redo_kind(xlrec.kind)->redo_switch(rnode, xlrec.chain, xlrec.live_ops);
 }
 
 static void
@@ -499,7 +478,8 @@ sk_redo_flush_rec(XLogReaderState *record)
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
 
-	sk_redo_flush(rnode);
+	if (redo_kind(xlrec.kind)->redo_flush)
+		redo_kind(xlrec.kind)->redo_flush(rnode);
 }
 
 static void
@@ -529,7 +509,8 @@ sk_redo_truncate_rec(XLogReaderState *record)
 	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
 
-	sk_topic_redo_truncate(rnode, xlrec.chain, xlrec.new_head, xlrec.new_log_start);
+	if (redo_kind(xlrec.kind)->redo_truncate)
+		redo_kind(xlrec.kind)->redo_truncate(rnode, xlrec.chain, xlrec.new_head, xlrec.new_log_start);
 }
 
 static void
@@ -560,55 +541,13 @@ sk_redo(XLogReaderState *record)
  * Description (pg_walinspect) and masking (wal_consistency_checking)
  * ------------------------------------------------------------------------
  */
-static const char *
-sk_op_name(uint8 kind)
-{
-	switch (kind)
-	{
-		case SK_OP_SET:
-			return "SET";
-		case SK_OP_DEL:
-			return "DEL";
-		case SK_OP_HSET:
-			return "HSET";
-		case SK_OP_HDEL:
-			return "HDEL";
-		case SK_OP_EXPIRE:
-			return "EXPIRE";
-		case SK_OP_APPEND:
-			return "APPEND";
-		case SK_OP_EXPIRED:
-			return "EXPIRED";
-	}
-	return sk_group_op_name(kind) ? sk_group_op_name(kind) : "?";
-}
-
-static void
-sk_desc_op(StringInfo buf, const char *p, Size len)
-{
-	SkOpHeader op;
-	int			klen;
-
-	if (len < sizeof(SkOpHeader))
-		return;
-	memcpy(&op, p, sizeof(op));
-	klen = Min(op.keylen, len - sizeof(SkOpHeader));
-	klen = Min(klen, 64);
-	appendStringInfo(buf, " op %s seq " UINT64_FORMAT " key \"%.*s\"",
-					 sk_op_name(op.kind), op.seq, klen, p + sizeof(SkOpHeader));
-	if (op.fieldlen > 0)
-		appendStringInfo(buf, " field %u bytes", op.fieldlen);
-	appendStringInfo(buf, " value %u bytes", op.vallen);
-	if (op.expire_at != 0)
-		appendStringInfo(buf, " expire_at " INT64_FORMAT, op.expire_at);
-}
-
 static void
 sk_desc(StringInfo buf, XLogReaderState *record)
 {
 	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
 	char	   *data = XLogRecGetData(record);
 	Size		datalen = XLogRecGetDataLen(record);
+	const SkStoreKind *k;
 
 	switch (info)
 	{
@@ -622,8 +561,10 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				if (datalen < sizeof(xlrec))
 					break;
 				memcpy(&xlrec, data, sizeof(xlrec));
-				appendStringInfo(buf, "%s %u%s: %u items, %u new pages (%u from free list)",
-								 (xlrec.flags & SK_APPEND_TOPIC) ? "partition" : "chain",
+				k = sk_store_kind(xlrec.kind);
+				appendStringInfo(buf, "%s %s %u%s: %u items, %u new pages (%u from free list)",
+								 k ? k->name : "unknown kind",
+								 k ? k->chain_name : "chain",
 								 xlrec.chain,
 								 (xlrec.flags & SK_APPEND_DETACHED) ? " (compaction)" : "",
 								 xlrec.nitems, xlrec.nnew, xlrec.nfree_taken);
@@ -640,16 +581,8 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 					Size		len = items[0].len;
 
 					memcpy(&fh, item, sizeof(fh));
-					if ((fh.flags & SK_FRAG_FIRST) && (xlrec.flags & SK_APPEND_TOPIC) &&
-						len >= sizeof(fh) + sizeof(int64))
-					{
-						int64		off;
-
-						memcpy(&off, item + sizeof(fh), sizeof(off));
-						appendStringInfo(buf, " first record offset " INT64_FORMAT, off);
-					}
-					else if (fh.flags & SK_FRAG_FIRST)
-						sk_desc_op(buf, item + sizeof(fh), len - sizeof(fh));
+					if ((fh.flags & SK_FRAG_FIRST) && k && k->desc_seq)
+						k->desc_seq(buf, item + sizeof(fh), len - sizeof(fh));
 					if (xlrec.nitems > 1)
 						appendStringInfo(buf, " ...");
 				}
@@ -665,8 +598,9 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 				xl_sk_switch xlrec;
 
 				memcpy(&xlrec, data, sizeof(xlrec));
-				appendStringInfo(buf, "chain %u: compacted to %u pages (head %u, tail %u), %u old pages freed, " UINT64_FORMAT " live operations, seq base " UINT64_FORMAT,
-								 xlrec.chain, xlrec.new_npages, xlrec.new_head, xlrec.new_tail,
+				k = sk_store_kind(xlrec.kind);
+				appendStringInfo(buf, "%s chain %u: compacted to %u pages (head %u, tail %u), %u old pages freed, " UINT64_FORMAT " live operations, seq base " UINT64_FORMAT,
+								 k ? k->name : "unknown kind", xlrec.chain, xlrec.new_npages, xlrec.new_head, xlrec.new_tail,
 								 xlrec.old_npages, xlrec.live_ops, xlrec.seq_base);
 				break;
 			}

@@ -47,9 +47,7 @@
 #include "utils/snapmgr.h"
 
 #include "group.h"
-#include "keyspace.h"
-#include "kvmem.h"
-#include "topic.h"
+#include "kinds.h"
 
 PGDLLEXPORT void sk_worker_main(Datum arg);
 PGDLLEXPORT void sk_dead_letter_worker_main(Datum arg);
@@ -160,52 +158,19 @@ sk_worker_register(void)
 	RegisterBackgroundWorker(&bgw);
 }
 
+/* One round: each kind's maintenance, in the registry's order (kinds.c). */
 static void
 sk_worker_round(MemoryContext roundcxt)
 {
-	int			i,
-				s;
+	int			i;
 
-	for (i = 0; i < SK_MAX_DATABASES; i++)
+	sk_slot_tick();
+	for (i = 0; i < sk_nstore_kinds; i++)
 	{
-		SkDb	   *db = &sk_shared->dbs[i];
-		RelFileNode rnode;
-		Relation	rel;
-		bool		ready;
-
-		LWLockAcquire(&sk_shared->slots_lock, LW_SHARED);
-		ready = OidIsValid(db->dbid) && db->state == SK_DB_READY;
-		rnode = db->rnode;
-		LWLockRelease(&sk_shared->slots_lock);
-		if (!ready)
+		if (sk_store_kinds[i].maintain == NULL)
 			continue;
-
-		/* a store dropped (DROP EXTENSION, DROP DATABASE): forget its copy */
-		if (!sk_store_exists(rnode))
-		{
-			sk_db_forget(db, rnode);
-			continue;
-		}
-
 		MemoryContextReset(roundcxt);
-		rel = CreateFakeRelcacheEntry(rnode);
-		for (s = 0; s < SK_NSHARDS; s++)
-		{
-			SkDb	   *dbp = db;
-
-			CHECK_FOR_INTERRUPTS();
-
-			/*
-			 * The slot may have been given to another store meanwhile: the
-			 * lock functions check the slot against rel's node and would
-			 * load it; skip instead when it no longer matches.
-			 */
-			if (!RelFileNodeEquals(db->rnode, rnode) || db->state != SK_DB_READY)
-				break;
-			sk_expire_shard(rel, &dbp, s);
-			sk_compact_shard(rel, &dbp, s, false);
-		}
-		FreeFakeRelcacheEntry(rel);
+		sk_store_kinds[i].maintain(roundcxt);
 	}
 }
 
@@ -272,8 +237,6 @@ sk_worker_main(Datum arg)
 
 		old = MemoryContextSwitchTo(roundcxt);
 		sk_worker_round(roundcxt);
-		sk_topic_maintain();
-		sk_group_maintain();
 		sk_async_flush();
 		MemoryContextSwitchTo(old);
 	}

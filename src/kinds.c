@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * kinds.c
+ *	  The registry of store kinds: one row per kind (kinds.h).
+ *
+ * This table is the only place that lists the kinds.  streamkv.c walks it
+ * to size and initialise shared memory and to run the commit hooks, wal.c
+ * to route redo and descriptions by the kind byte of each record, slot.c to
+ * load and unload slots, and the maintenance worker to run each kind's
+ * round.
+ *
+ * Locking: none (constant data).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "group.h"
+#include "kinds.h"
+#include "kvmem.h"
+#include "topic.h"
+
+/* ---- adapters for the kinds whose code predates the registry ---------- */
+
+static void
+topic_shmem_init(void *ptr, bool found)
+{
+	sk_topic_shmem_init(ptr, found, sk_kind_tranche(SK_STORE_TOPIC));
+}
+
+static void
+topic_maintain(MemoryContext roundcxt)
+{
+	sk_topic_maintain();
+}
+
+static void
+topic_desc_seq(StringInfo buf, const char *data, Size len)
+{
+	int64		off;
+
+	if (len < sizeof(off))
+		return;
+	memcpy(&off, data, sizeof(off));
+	appendStringInfo(buf, " first record offset " INT64_FORMAT, off);
+}
+
+static void
+groups_shmem_init(void *ptr, bool found)
+{
+	sk_group_shmem_init(ptr, found, sk_kind_tranche(SK_STORE_GROUPS));
+}
+
+typedef struct GroupRedoArg
+{
+	RelFileNode rnode;
+} GroupRedoArg;
+
+static void
+groups_redo_op(const SkOpHeader *op, void *arg)
+{
+	sk_group_redo_op(((GroupRedoArg *) arg)->rnode, op);
+}
+
+static void
+groups_redo_seq(RelFileNode rnode, uint16 chain, const char *data, Size len,
+				BlockNumber start_blk)
+{
+	GroupRedoArg a;
+
+	a.rnode = rnode;
+	sk_for_each_op(data, len, groups_redo_op, &a);
+}
+
+static void
+groups_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops)
+{
+	sk_group_redo_switch(rnode, live_ops);
+}
+
+static void
+groups_desc_seq(StringInfo buf, const char *data, Size len)
+{
+	sk_op_desc(buf, data, len, len >= 1 ? sk_group_op_name((uint8) data[0]) : NULL);
+}
+
+static void
+groups_maintain(MemoryContext roundcxt)
+{
+	sk_group_maintain();
+}
+
+/* ---- the registry ------------------------------------------------------ */
+
+const SkStoreKind sk_store_kinds[] = {
+	{
+		.kind = SK_STORE_KEYSPACE,
+		.name = "keyspace",
+		.chain_name = "shard",
+		.slot_size = sizeof(SkDb),
+		.slot_init = sk_keyspace_slot_init,
+		.lock_all = sk_keyspace_lock_all,
+		.try_lock_all = sk_keyspace_try_lock_all,
+		.unlock_all = sk_keyspace_unlock_all,
+		.load = sk_keyspace_load,
+		.unload = sk_keyspace_unload,
+		.redo_seq = sk_keyspace_redo_seq,
+		.redo_switch = sk_keyspace_redo_switch,
+		.redo_flush = sk_keyspace_redo_flush,
+		.desc_seq = sk_keyspace_desc_seq,
+		.maintain = sk_keyspace_maintain,
+	},
+	{
+		.kind = SK_STORE_TOPIC,
+		.name = "topic",
+		.chain_name = "partition",
+		.shmem_size = sk_topic_shmem_size,
+		.shmem_init = topic_shmem_init,
+		.redo_seq = sk_topic_redo_record,
+		.redo_truncate = sk_topic_redo_truncate,
+		.desc_seq = topic_desc_seq,
+		.maintain = topic_maintain,
+		.after_commit = sk_topic_after_flush,
+	},
+	{
+		.kind = SK_STORE_GROUPS,
+		.name = "groups",
+		.chain_name = "chain",
+		.shmem_size = sk_group_shmem_size,
+		.shmem_init = groups_shmem_init,
+		.redo_seq = groups_redo_seq,
+		.redo_switch = groups_redo_switch,
+		.desc_seq = groups_desc_seq,
+		.maintain = groups_maintain,
+	},
+};
+
+const int	sk_nstore_kinds = lengthof(sk_store_kinds);
+
+const SkStoreKind *
+sk_store_kind(uint32 kind)
+{
+	int			i;
+
+	for (i = 0; i < sk_nstore_kinds; i++)
+		if (sk_store_kinds[i].kind == kind)
+			return &sk_store_kinds[i];
+	return NULL;
+}
+
+int
+sk_kind_tranche(uint32 kind)
+{
+	Assert(kind < lengthof(sk_shared->kind_tranche));
+	return sk_shared->kind_tranche[kind];
+}
