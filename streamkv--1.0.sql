@@ -38,6 +38,12 @@ SELECT streamkv._create_store('groups_store', 3);
 
 REVOKE ALL ON FUNCTION streamkv._create_store(text, int4) FROM PUBLIC;
 
+CREATE FUNCTION streamkv.slots(OUT kind text, OUT slots bigint, OUT loaded bigint, OUT unloads bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_slots' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.slots() IS
+  'The slot table, per store kind (keyspace, topic, groups), across all databases: stores with a slot, slots loaded in shared memory, and unloads since start (idle slots unloaded to make room under streamkv.max_memory)';
+
 -- ==== src/sql/10_keyspace.sql
 -- The Redis-style keyspace (src/keyspace.c). Keys are text; values are
 -- binary-safe bytea with text overloads. Operations are not transactional

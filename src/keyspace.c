@@ -128,59 +128,35 @@ make_op(SkOpKind kind, const char *key, Size klen, const char *field, Size flen,
 	return op;
 }
 
-static void
-check_memory(Size need)
+/* Applies a keyspace operation to its shard (sk_slot_log_op's callback). */
+typedef struct KsApply
 {
-	uint64		used = pg_atomic_read_u64(&sk_shared->mem_used);
+	SkDb	   *db;
+	SkShard    *sh;
+} KsApply;
 
-	if (used + need > sk_max_memory_bytes())
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("streamkv.max_memory reached: OOM command not allowed when used memory > 'maxmemory'"),
-				 errdetail("streamkv uses %llu bytes of %llu; this write needs about %zu more.",
-						   (unsigned long long) used,
-						   (unsigned long long) sk_max_memory_bytes(), need),
-				 errhint("Delete keys or set expiries, or raise streamkv.max_memory and restart.")));
+static bool
+ks_apply(void *target, const SkOpHeader *op)
+{
+	KsApply    *a = (KsApply *) target;
+
+	return sk_mem_apply(a->db, a->sh, op);
 }
 
 /*
- * Logs and applies op to shard (whose lock the caller holds exclusively).
+ * Logs and applies op to shard (whose lock the caller holds exclusively),
+ * through the write path every kind shares (slot.c).
  */
 static void
 log_op(SkCtx *c, int shard, SkOpHeader *op)
 {
 	SkDb	   *db = c->db;
 	SkShard    *sh = &db->shards[shard];
-	SkChainPos	pos;
-	Size		size = SkOpSize(op);
+	KsApply		a = {db, sh};
+	bool		frees = (op->kind == SK_OP_DEL || op->kind == SK_OP_EXPIRED ||
+						 op->kind == SK_OP_HDEL || op->kind == SK_OP_EXPIRE);
 
-	if (op->kind != SK_OP_DEL && op->kind != SK_OP_EXPIRED && op->kind != SK_OP_HDEL &&
-		op->kind != SK_OP_EXPIRE)
-		check_memory(size + 128);
-
-	op->seq = sh->applied_seq + 1;
-	if (!sk_mem_apply(db, sh, op))
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("streamkv.max_memory reached: OOM command not allowed when used memory > 'maxmemory'"),
-				 errhint("Delete keys or set expiries, or raise streamkv.max_memory and restart.")));
-
-	pos.chain = shard;
-	pos.detached = false;
-	pos.head = pos.tail = InvalidBlockNumber;
-	pos.npages = 0;
-	PG_TRY();
-	{
-		sk_chain_append(c->rel, &pos, (const char *) op, MAXALIGN(size), SK_STORE_KEYSPACE);
-	}
-	PG_CATCH();
-	{
-		/* memory is ahead of the pages: rebuild it from them */
-		db->slot.state = SK_SLOT_BROKEN;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	sh->applied_seq = op->seq;
+	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, ks_apply, &a);
 	sh->chain_ops++;
 	if (op->kind == SK_OP_EXPIRED)
 		pg_atomic_fetch_add_u64(&db->expired_keys, 1);
@@ -1239,7 +1215,7 @@ sk_mset(PG_FUNCTION_ARGS)
 
 		for (i = 0; i < n; i++)
 			need += VARSIZE_ANY_EXHDR(DatumGetTextPP(kv[i])) + 64;
-		check_memory(need);
+		sk_mem_check(need);
 	}
 	/* the slot must be loaded before taking several shard locks */
 	ctx_lock(&c, 0, LW_SHARED);
@@ -1516,7 +1492,7 @@ sk_hset(PG_FUNCTION_ARGS)
 
 		for (i = 0; i < n; i++)
 			need += VARSIZE_ANY_EXHDR(DatumGetTextPP(fv[i])) + 64;
-		check_memory(need);
+		sk_mem_check(need);
 	}
 	for (i = 0; i < n; i += 2)
 	{

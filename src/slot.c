@@ -27,10 +27,13 @@
  */
 #include "postgres.h"
 
+#include "fmgr.h"
+#include "funcapi.h"
 #include "lib/dshash.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
 #include "storage/lwlock.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "kinds.h"
@@ -496,4 +499,108 @@ sk_slot_counts(uint32 kind, uint64 *nslots, uint64 *nloaded, uint64 *nunloads)
 	}
 	dshash_seq_term(&st);
 	*nunloads = pg_atomic_read_u64(&slots_shared->unloads[kind]);
+}
+
+/* ------------------------------------------------------------------------
+ * The write path of every kind whose chains hold operations
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Refuses, with 53200 and nothing changed, a write that needs need more
+ * bytes past streamkv.max_memory once idle slots have been unloaded --
+ * Redis's noeviction policy for the data in use.
+ */
+void
+sk_mem_check(Size need)
+{
+	uint64		used = pg_atomic_read_u64(&sk_shared->mem_used);
+
+	if (used + need <= sk_max_memory_bytes() || sk_slot_make_room(need))
+		return;
+	used = pg_atomic_read_u64(&sk_shared->mem_used);
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("streamkv.max_memory reached: OOM command not allowed when used memory > 'maxmemory'"),
+			 errdetail("streamkv uses %llu bytes of %llu; this write needs about %zu more.",
+					   (unsigned long long) used,
+					   (unsigned long long) sk_max_memory_bytes(), need),
+			 errhint("Delete keys, groups or expiries, or raise streamkv.max_memory and restart.")));
+}
+
+/*
+ * Logs one operation of slot s: the memory check (unless the operation only
+ * frees), its sequence number (*applied_seq + 1), the change to memory
+ * (apply; false means memory ran out, and apply left memory as it was or
+ * marked the slot BROKEN), then the append to chain with its WAL record.
+ * When the append fails after memory changed, the slot is BROKEN: it is
+ * rebuilt from the pages on next use.  On success *applied_seq is the
+ * operation's number.
+ *
+ * Caller holds the chain's lock exclusively (which freezes the slot).
+ */
+void
+sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, SkOpHeader *op, bool frees,
+			   uint64 *applied_seq, sk_op_apply_fn apply, void *target)
+{
+	Size		size = MAXALIGN(SkOpSize(op));
+	const char *data = (const char *) op;
+	SkChainPos	pos;
+
+	if (!frees)
+		sk_mem_check(size + 128);
+	op->seq = *applied_seq + 1;
+	if (!apply(target, op))
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("streamkv.max_memory reached: OOM command not allowed when used memory > 'maxmemory'"),
+				 errhint("Delete keys, groups or expiries, or raise streamkv.max_memory and restart.")));
+	pos.chain = chain;
+	pos.detached = false;
+	pos.head = pos.tail = InvalidBlockNumber;
+	pos.npages = 0;
+	PG_TRY();
+	{
+		sk_chain_append_ops(rel, &pos, &data, &size, 1, (uint8) s->key.kind, NULL);
+	}
+	PG_CATCH();
+	{
+		/* memory is ahead of the pages: rebuild it from them */
+		s->state = SK_SLOT_BROKEN;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	*applied_seq = op->seq;
+}
+
+/* ------------------------------------------------------------------------
+ * streamkv.slots(): the slot table, per kind
+ * ------------------------------------------------------------------------
+ */
+PG_FUNCTION_INFO_V1(sk_slots);
+Datum
+sk_slots(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	sk_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < sk_nstore_kinds; i++)
+	{
+		const SkStoreKind *k = &sk_store_kinds[i];
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+		uint64		n,
+					loaded,
+					unloads;
+
+		sk_slot_counts(k->kind, &n, &loaded, &unloads);
+		values[0] = CStringGetTextDatum(k->name);
+		values[1] = Int64GetDatum((int64) n);
+		values[2] = Int64GetDatum((int64) loaded);
+		values[3] = Int64GetDatum((int64) unloads);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

@@ -132,4 +132,11 @@ extern void sk_slot_foreach(uint32 kind, sk_slot_visitor cb, void *arg);
 /* Counters for info(): slots in use, loaded, unloads since start. */
 extern void sk_slot_counts(uint32 kind, uint64 *nslots, uint64 *nloaded, uint64 *nunloads);
 
+/* The write path shared by the kinds whose chains hold operations (store.h) */
+struct SkOpHeader;
+typedef bool (*sk_op_apply_fn) (void *target, const struct SkOpHeader *op);
+extern void sk_mem_check(Size need);
+extern void sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, struct SkOpHeader *op,
+						   bool frees, uint64 *applied_seq, sk_op_apply_fn apply, void *target);
+
 #endif							/* STREAMKV_SLOT_H */
