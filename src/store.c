@@ -574,7 +574,7 @@ sk_meta_note_new_block(Page metapage, BlockNumber blk)
 {
 	SkMetaPageData *meta = SkPageGetMeta(metapage);
 
-	if (SkMetaHasAllocNext(metapage) && blk >= meta->alloc_next)
+	if (blk >= meta->alloc_next)
 		meta->alloc_next = blk + 1;
 }
 
@@ -832,15 +832,14 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		 */
 		if (nnew > 0)
 		{
-			BlockNumber next_fresh = InvalidBlockNumber;
+			BlockNumber next_fresh;
 			BlockNumber nblocks = InvalidBlockNumber;
 
 			metabuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
 			LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 			meta = sk_page_meta_checked(rel, BufferGetPage(metabuf));
 			new_free_head = meta->free_head;
-			if (SkMetaHasAllocNext(BufferGetPage(metabuf)))
-				next_fresh = Max(meta->alloc_next, SK_METAPAGE_BLKNO + 1);
+			next_fresh = Max(meta->alloc_next, SK_METAPAGE_BLKNO + 1);
 			for (i = 0; i < nnew; i++)
 			{
 				if (BlockNumberIsValid(new_free_head))
@@ -850,7 +849,7 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 					new_free_head = SkPageGetOpaque(BufferGetPage(newbufs[i]))->next;
 					ntaken++;
 				}
-				else if (BlockNumberIsValid(next_fresh))
+				else
 				{
 					if (!BlockNumberIsValid(nblocks))
 						nblocks = RelationGetNumberOfBlocks(rel);
@@ -859,13 +858,6 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 					newbufs[i] = ReadBufferExtended(rel, MAIN_FORKNUM, next_fresh,
 													RBM_ZERO_AND_LOCK, NULL);
 					next_fresh++;
-				}
-				else
-				{
-					LockRelationForExtension(rel, ExclusiveLock);
-					newbufs[i] = ReadBufferExtended(rel, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-					LockBuffer(newbufs[i], BUFFER_LOCK_EXCLUSIVE);
-					UnlockRelationForExtension(rel, ExclusiveLock);
 				}
 			}
 		}
@@ -936,26 +928,25 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		if (BufferIsValid(tailbuf) && nnew > 0)
 			SkPageGetOpaque(BufferGetPage(tailbuf))->next = BufferGetBlockNumber(newbufs[0]);
 
-		if (RelationNeedsWAL(rel))
-		{
-			XLogBeginInsert();
-			XLogRegisterData((char *) &xlrec, sizeof(xlrec));
-		}
+		/*
+		 * Every store change is WAL-logged, always (never RelationNeedsWAL):
+		 * redo keeps standbys' in-memory copies current from these records
+		 * (docs/architecture.md, "WAL").
+		 */
+		XLogBeginInsert();
+		XLogRegisterData((char *) &xlrec, sizeof(xlrec));
 		for (i = 0; i < nitems; i++)
 		{
 			Page		page = items[i].page == 0 ? BufferGetPage(tailbuf) :
 			BufferGetPage(newbufs[items[i].page - 1]);
 			char	   *onpage = sk_add_item_crit(page, items[i].flags, items[i].data, items[i].len);
 
-			if (RelationNeedsWAL(rel))
-			{
-				XLogRegisterData(pk + pkoff[i], pkoff[i + 1] - pkoff[i]);
-				if (items[i].len > pkskip[i])
-					XLogRegisterData(onpage + sizeof(SkFragHeader) + pkskip[i],
-									 items[i].len - pkskip[i]);
-			}
+			XLogRegisterData(pk + pkoff[i], pkoff[i + 1] - pkoff[i]);
+			if (items[i].len > pkskip[i])
+				XLogRegisterData(onpage + sizeof(SkFragHeader) + pkskip[i],
+								 items[i].len - pkskip[i]);
 		}
-		if (xlrec.opdata_len > 0 && RelationNeedsWAL(rel))
+		if (xlrec.opdata_len > 0)
 			XLogRegisterData(unconstify(char *, ops[first_op]), lens[first_op]);
 
 		if (nnew > 0)
@@ -978,24 +969,21 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		for (i = 0; i < nnew; i++)
 			MarkBufferDirty(newbufs[i]);
 
-		if (RelationNeedsWAL(rel))
-		{
-			if (nnew > 0)
-				XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
-			if (BufferIsValid(tailbuf))
-				XLogRegisterBuffer(1, tailbuf, REGBUF_STANDARD);
-			for (i = 0; i < nnew; i++)
-				XLogRegisterBuffer(2 + i, newbufs[i], REGBUF_WILL_INIT | REGBUF_STANDARD);
+		if (nnew > 0)
+			XLogRegisterBuffer(0, metabuf, REGBUF_STANDARD);
+		if (BufferIsValid(tailbuf))
+			XLogRegisterBuffer(1, tailbuf, REGBUF_STANDARD);
+		for (i = 0; i < nnew; i++)
+			XLogRegisterBuffer(2 + i, newbufs[i], REGBUF_WILL_INIT | REGBUF_STANDARD);
 
-			lsn = XLogInsert(STREAMKV_RMGR_ID, XLOG_SK_APPEND);
+		lsn = XLogInsert(STREAMKV_RMGR_ID, XLOG_SK_APPEND);
 
-			if (nnew > 0)
-				PageSetLSN(BufferGetPage(metabuf), lsn);
-			if (BufferIsValid(tailbuf))
-				PageSetLSN(BufferGetPage(tailbuf), lsn);
-			for (i = 0; i < nnew; i++)
-				PageSetLSN(BufferGetPage(newbufs[i]), lsn);
-		}
+		if (nnew > 0)
+			PageSetLSN(BufferGetPage(metabuf), lsn);
+		if (BufferIsValid(tailbuf))
+			PageSetLSN(BufferGetPage(tailbuf), lsn);
+		for (i = 0; i < nnew; i++)
+			PageSetLSN(BufferGetPage(newbufs[i]), lsn);
 
 		END_CRIT_SECTION();
 

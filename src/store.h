@@ -19,7 +19,12 @@
 
 #define SK_PAGE_MAGIC			0x534B5631	/* "SKV1", for pg_filedump */
 #define SK_META_MAGIC			0x534B4D31	/* "SKM1" */
-#define SK_STORE_VERSION		1
+/*
+ * The page format.  A store of another version is refused (XX002) rather
+ * than misread; nothing has been released, so there is no upgrade path.
+ * 2: every metapage has alloc_next; WAL records name their kind.
+ */
+#define SK_STORE_VERSION		2
 
 #define SK_METAPAGE_BLKNO		0
 
@@ -84,19 +89,13 @@ typedef struct SkMetaPageData
 	 * of the free list: blocks there that exist in the file (the relation is
 	 * extended ahead, several blocks at a time, without WAL) are free and
 	 * uninitialized, whatever a crash left in them.  Advanced with the
-	 * APPEND record that first uses a block.  Stores whose metapage ends
-	 * before this field (pd_lower) extend one block at a time.
+	 * APPEND record that first uses a block.
 	 */
 	BlockNumber alloc_next;
 	uint32		unused2;
 } SkMetaPageData;
 
 #define SkPageGetMeta(page) ((SkMetaPageData *) PageGetContents(page))
-
-/* Whether the metapage has alloc_next (stores created before it did not). */
-#define SkMetaHasAllocNext(page) \
-	(((PageHeader) (page))->pd_lower >= \
-	 (char *) &SkPageGetMeta(page)->unused2 - (char *) (page))
 
 /*
  * Items on chain pages are fragments of operations: a 4-byte header then
@@ -163,10 +162,7 @@ typedef struct SkOpHeader
  * SK_APPEND_OPDATA.  Everything is in the main data so that redo can update
  * the in-memory copy even when a block was restored from a full-page image.
  *
- * Items without SK_APPEND_PACKED (older records): xl_sk_item, then the item
- * as it goes on the page (SkFragHeader, payload).
- *
- * Packed items (SK_APPEND_PACKED, what is written now): a code byte (the
+ * Items are packed (the only form; SK_APPEND_PACKED marks it): a code byte (the
  * fragment's SK_FRAG_* flags plus SK_PK_*), the block id when SK_PK_BLOCK
  * (set on the first item and whenever the block changes), the payload's
  * length (one byte with SK_PK_LEN1, else a uint16), then the payload.  With
@@ -197,12 +193,6 @@ typedef struct xl_sk_append
 	uint32		opdata_len;
 } xl_sk_append;
 
-typedef struct xl_sk_item
-{
-	uint8		block_id;		/* 1 = old tail, 2.. = new pages */
-	uint8		unused;
-	uint16		len;
-} xl_sk_item;
 
 /*
  * SWITCH: a compacted chain replaces a chain; the old pages go to the free

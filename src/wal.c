@@ -67,9 +67,9 @@ typedef struct SkWalItem
 } SkWalItem;
 
 /*
- * Decodes the items of an APPEND record's main data (both forms, store.h).
- * Returns a palloc'd array of nitems items (packed items are rebuilt in one
- * palloc'd buffer, returned in *scratch, else NULL) and sets *rest to the
+ * Decodes the packed items of an APPEND record's main data (store.h).
+ * Returns a palloc'd array of nitems items (rebuilt in one palloc'd buffer,
+ * returned in *scratch) and sets *rest to the
  * bytes after the items.  A malformed record is a PANIC in redo; with soft
  * (descriptions) it returns NULL.
  */
@@ -83,35 +83,16 @@ sk_decode_items(const char *data, Size datalen, const xl_sk_append *xlrec,
 	uint32		n;
 
 	*scratch = NULL;
-	/* every item takes at least a byte (packed) or its xl_sk_item */
+	/* every item takes at least a byte; packed is the only form */
 	if (datalen < sizeof(xl_sk_append) ||
-		(Size) xlrec->nitems > (datalen - sizeof(xl_sk_append)) /
-		((xlrec->flags & SK_APPEND_PACKED) ? 1 : sizeof(xl_sk_item)))
+		!(xlrec->flags & SK_APPEND_PACKED) ||
+		(Size) xlrec->nitems > datalen - sizeof(xl_sk_append))
 	{
 		if (!soft)
 			elog(PANIC, "streamkv redo: malformed APPEND record");
 		return NULL;
 	}
 	items = palloc(sizeof(SkWalItem) * Max(xlrec->nitems, 1));
-	if (!(xlrec->flags & SK_APPEND_PACKED))
-	{
-		for (n = 0; n < xlrec->nitems; n++)
-		{
-			xl_sk_item hdr;
-
-			if (p + sizeof(hdr) > end)
-				goto bad;
-			memcpy(&hdr, p, sizeof(hdr));
-			p += sizeof(hdr);
-			if (p + hdr.len > end || hdr.len < sizeof(SkFragHeader))
-				goto bad;
-			items[n].block_id = hdr.block_id;
-			items[n].item = p;
-			items[n].len = hdr.len;
-			p += hdr.len;
-		}
-	}
-	else
 	{
 		/* each item grows by at most its fragment header and SK_PK_HDR */
 		char	   *out = palloc(datalen + (Size) xlrec->nitems * (sizeof(SkFragHeader) + SK_PK_HDR));
