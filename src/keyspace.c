@@ -419,7 +419,7 @@ sk_type(PG_FUNCTION_ARGS)
 {
 	KeyLock		kl;
 	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
-	const char *t = !k ? "none" : k->type == SK_TYPE_HASH ? "hash" : "string";
+	const char *t = !k ? "none" : sk_value_type(k->type)->name;
 
 	key_end(&kl);
 	PG_RETURN_TEXT_P(cstring_to_text(t));
@@ -798,7 +798,7 @@ sk_dbsize(PG_FUNCTION_ARGS)
 	{
 		SkShard    *sh = ctx_lock(&c, s, LW_SHARED);
 
-		n += sh->nstrings + sh->nhashes;
+		n += sk_shard_nkeys(sh);
 		LWLockRelease(&sh->lock);
 	}
 	ctx_close(&c);
@@ -2105,40 +2105,23 @@ compact_add(CompactState *cs, SkOpHeader *op)
 		compact_flush(cs);
 }
 
-typedef struct CompactKey
-{
-	CompactState *cs;
-	SkKey	   *k;
-} CompactKey;
-
+/* One operation of a value's snapshot (SkValueType.snapshot's emit). */
 static void
-compact_field(SkField *f, void *arg)
+compact_emit(void *arg, uint8 opkind, const SkKey *k, const char *field, Size flen,
+			 const char *val, Size vlen, int64 expire_at)
 {
-	CompactKey *ck = (CompactKey *) arg;
-
-	compact_add(ck->cs, make_op(SK_OP_HSET, ck->k->data, ck->k->keylen, f->data, f->flen,
-								SkFieldValue(f), f->vlen, 0));
+	compact_add((CompactState *) arg, make_op(opkind, k->data, k->keylen, field, flen,
+											  val, vlen, expire_at));
 }
 
+/* A key as the operations that rebuild it, from its value type (kinds.c). */
 static bool
 compact_key(SkKey *k, void *arg)
 {
-	CompactState *cs = (CompactState *) arg;
+	const SkValueType *vt = sk_value_type(k->type);
 
-	if (k->type == SK_TYPE_STRING)
-		compact_add(cs, make_op(SK_OP_SET, k->data, k->keylen, NULL, 0,
-								SkKeyValue(k), k->vallen, k->expire_at));
-	else
-	{
-		CompactKey	ck;
-
-		ck.cs = cs;
-		ck.k = k;
-		sk_hash_scan(k, compact_field, &ck);
-		if (k->expire_at != 0)
-			compact_add(cs, make_op(SK_OP_EXPIRE, k->data, k->keylen, NULL, 0, NULL, 0,
-									k->expire_at));
-	}
+	if (vt)
+		vt->snapshot(k, compact_emit, arg);
 	return true;
 }
 
@@ -2161,7 +2144,7 @@ sk_compact_shard(Relation rel, SkDb **dbp, int shard, bool force)
 	c.db = *dbp;
 	sh = ctx_lock(&c, shard, LW_EXCLUSIVE);
 	*dbp = c.db;
-	live = sh->nstrings + sh->nfields + sh->nvolatile;
+	live = sk_shard_live_ops(sh);
 	if (sh->chain_ops <= live ||
 		(!force && ((double) (sh->chain_ops - live) / sh->chain_ops < sk_compact_dead_fraction)))
 	{
@@ -2237,8 +2220,8 @@ sk_info(PG_FUNCTION_ARGS)
 	{
 		SkShard    *sh = ctx_lock(&c, s, LW_SHARED);
 
-		strings += sh->nstrings;
-		hashes += sh->nhashes;
+		strings += sh->nkeys[SK_TYPE_STRING];
+		hashes += sh->nkeys[SK_TYPE_HASH];
 		LWLockRelease(&sh->lock);
 	}
 	sk_read_meta(c.rel, &meta);

@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * kinds.c
- *	  The registry of store kinds: one row per kind (kinds.h).
+ *	  The two registries: store kinds (kinds.h) and keyspace value types
+ *	  (kvmem.h), one row each.
  *
- * This table is the only place that lists the kinds.  streamkv.c walks it
+ * sk_store_kinds[] is the only place that lists the store kinds, and
+ * sk_value_types[] the only place that lists the keyspace's value types.  streamkv.c walks it
  * to size and initialise shared memory and to run the commit hooks, wal.c
  * to route redo and descriptions by the kind byte of each record, slot.c to
  * load and unload slots, and the maintenance worker to run each kind's
@@ -136,6 +138,60 @@ const SkStoreKind sk_store_kinds[] = {
 };
 
 const int	sk_nstore_kinds = lengthof(sk_store_kinds);
+
+/*
+ * The registry of keyspace value types (kvmem.h).  Adding a type is one
+ * file with these functions plus one row here; its operations take the
+ * next free range of 16 SkOpKind values (store.h).
+ */
+const SkValueType sk_value_types[] = {
+	{
+		.type = SK_TYPE_STRING,
+		.name = "string",
+		.first_op = SK_OP_SET,
+		.last_op = SK_OP_APPEND,
+		.op_names = sk_string_op_names,
+		.apply = sk_string_apply,
+		.free_value = NULL,
+		.snapshot = sk_string_snapshot,
+		.memory = sk_string_memory,
+	},
+	{
+		.type = SK_TYPE_HASH,
+		.name = "hash",
+		.first_op = SK_OP_HSET,
+		.last_op = SK_OP_HDEL,
+		.op_names = sk_hash_op_names,
+		.apply = sk_hash_apply,
+		.free_value = sk_hash_free,
+		.snapshot = sk_hash_snapshot,
+		.memory = sk_hash_memory,
+	},
+};
+
+const int	sk_nvalue_types = lengthof(sk_value_types);
+
+const SkValueType *
+sk_value_type(uint8 type)
+{
+	int			i;
+
+	for (i = 0; i < sk_nvalue_types; i++)
+		if (sk_value_types[i].type == type)
+			return &sk_value_types[i];
+	return NULL;
+}
+
+const SkValueType *
+sk_value_type_of_op(uint8 opkind)
+{
+	int			i;
+
+	for (i = 0; i < sk_nvalue_types; i++)
+		if (opkind >= sk_value_types[i].first_op && opkind <= sk_value_types[i].last_op)
+			return &sk_value_types[i];
+	return NULL;
+}
 
 const SkStoreKind *
 sk_store_kind(uint32 kind)

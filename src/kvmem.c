@@ -36,7 +36,6 @@
 #include "kvmem.h"
 
 #define SK_INITIAL_BUCKETS		64
-#define SK_INITIAL_FIELD_BUCKETS 8
 
 uint32
 sk_hash(const char *p, Size len)
@@ -77,11 +76,9 @@ sk_free(dsa_pointer dp, Size size)
 	pg_atomic_fetch_sub_u64(&sk_shared->mem_used, size);
 }
 
-#define SkKeySize(klen, vlen)	(offsetof(SkKey, data) + (klen) + (vlen))
-#define SkFieldSize(flen, vlen) (offsetof(SkField, data) + (flen) + (vlen))
 
 
-static dsa_pointer
+dsa_pointer
 sk_table_new(uint32 nbuckets)
 {
 	dsa_pointer tdp = sk_alloc(sizeof(SkTable));
@@ -109,8 +106,18 @@ sk_table_new(uint32 nbuckets)
 	return tdp;
 }
 
+/* Frees an empty table's buckets and header. */
+void
+sk_table_free(dsa_pointer tdp)
+{
+	SkTable    *t = sk_ptr(tdp);
+
+	sk_free(t->buckets, sizeof(dsa_pointer) * t->nbuckets);
+	sk_free(tdp, sizeof(SkTable));
+}
+
 /* Doubles a table's buckets when it is loaded; a failed allocation is fine. */
-static void
+void
 sk_table_maybe_grow(dsa_pointer tdp, bool is_fields)
 {
 	SkTable    *t = sk_ptr(tdp);
@@ -201,7 +208,7 @@ sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash)
 	return DsaPointerIsValid(dp) ? sk_ptr(dp) : NULL;
 }
 
-static dsa_pointer
+dsa_pointer
 sk_hlookup_dp(SkKey *k, const char *field, Size flen, uint32 fhash, dsa_pointer **linkp)
 {
 	SkTable    *t = sk_ptr(k->fields);
@@ -235,47 +242,16 @@ sk_hlookup(SkKey *k, const char *field, Size flen)
  * ------------------------------------------------------------------------
  */
 static void
-sk_fields_free(dsa_pointer tdp)
-{
-	SkTable    *t = sk_ptr(tdp);
-	dsa_pointer *b = sk_ptr(t->buckets);
-	uint32		i;
-	uint32		n = t->nbuckets;
-
-	for (i = 0; i < n; i++)
-	{
-		dsa_pointer dp = b[i];
-
-		while (DsaPointerIsValid(dp))
-		{
-			SkField    *f = sk_ptr(dp);
-			dsa_pointer next = f->next;
-
-			sk_free(dp, SkFieldSize(f->flen, f->vlen));
-			dp = next;
-		}
-	}
-	sk_free(t->buckets, sizeof(dsa_pointer) * n);
-	sk_free(tdp, sizeof(SkTable));
-}
-
-static void
 sk_key_free(SkShard *sh, dsa_pointer dp)
 {
 	SkKey	   *k = sk_ptr(dp);
+	const SkValueType *vt = sk_value_type(k->type);
 
 	if (k->expire_at != 0)
 		sh->nvolatile--;
-	if (k->type == SK_TYPE_HASH)
-	{
-		SkTable    *t = sk_ptr(k->fields);
-
-		sh->nhashes--;
-		sh->nfields -= t->nitems;
-		sk_fields_free(k->fields);
-	}
-	else
-		sh->nstrings--;
+	if (vt && vt->free_value)
+		vt->free_value(sh, k);
+	sh->nkeys[k->type]--;
 	sk_free(dp, SkKeySize(k->keylen, k->vallen));
 }
 
@@ -306,7 +282,8 @@ sk_shard_clear(SkShard *sh)
 		sk_free(sh->table, sizeof(SkTable));
 	}
 	sh->table = InvalidDsaPointer;
-	sh->nstrings = sh->nhashes = sh->nfields = sh->nvolatile = 0;
+	memset(sh->nkeys, 0, sizeof(sh->nkeys));
+	sh->nelems = sh->nvolatile = 0;
 	sh->chain_ops = 0;
 	sh->expire_cursor = 0;
 }
@@ -315,7 +292,7 @@ sk_shard_clear(SkShard *sh)
  * Applying an operation
  * ------------------------------------------------------------------------
  */
-static void
+void
 sk_unlink_key(SkShard *sh, dsa_pointer *link)
 {
 	dsa_pointer dp = *link;
@@ -327,7 +304,7 @@ sk_unlink_key(SkShard *sh, dsa_pointer *link)
 	sk_key_free(sh, dp);
 }
 
-static void
+void
 sk_link_key(SkShard *sh, dsa_pointer dp)
 {
 	SkKey	   *k = sk_ptr(dp);
@@ -337,10 +314,7 @@ sk_link_key(SkShard *sh, dsa_pointer dp)
 	k->next = b[k->hash & (t->nbuckets - 1)];
 	b[k->hash & (t->nbuckets - 1)] = dp;
 	t->nitems++;
-	if (k->type == SK_TYPE_HASH)
-		sh->nhashes++;
-	else
-		sh->nstrings++;
+	sh->nkeys[k->type]++;
 	if (k->expire_at != 0)
 		sh->nvolatile++;
 	sk_table_maybe_grow(sh->table, false);
@@ -372,47 +346,11 @@ sk_mem_apply(SkDb *db, SkShard *sh, const SkOpHeader *op)
 
 	switch ((SkOpKind) op->kind)
 	{
-		case SK_OP_SET:
-		case SK_OP_APPEND:
-			{
-				Size		prefix = 0;
-				dsa_pointer ndp;
-				SkKey	   *nk;
-				int64		expire_at = op->expire_at;
-
-				if (op->kind == SK_OP_APPEND && old && old->type == SK_TYPE_STRING)
-				{
-					prefix = old->vallen;
-					expire_at = old->expire_at;
-				}
-				ndp = sk_alloc(SkKeySize(op->keylen, prefix + op->vallen));
-				if (!DsaPointerIsValid(ndp))
-					return false;
-				nk = sk_ptr(ndp);
-				nk->hash = hash;
-				nk->type = SK_TYPE_STRING;
-				memset(nk->unused, 0, sizeof(nk->unused));
-				nk->expire_at = expire_at;
-				nk->keylen = op->keylen;
-				nk->vallen = prefix + op->vallen;
-				nk->fields = InvalidDsaPointer;
-				memcpy(nk->data, key, op->keylen);
-				if (prefix > 0)
-				{
-					old = sk_ptr(olddp);
-					memcpy(nk->data + op->keylen, SkKeyValue(old), prefix);
-				}
-				memcpy(nk->data + op->keylen + prefix, SkOpValue(op), op->vallen);
-				if (old)
-					sk_unlink_key(sh, link);
-				sk_link_key(sh, ndp);
-				break;
-			}
 		case SK_OP_DEL:
 		case SK_OP_EXPIRED:
 			if (old)
 				sk_unlink_key(sh, link);
-			break;
+			return true;
 		case SK_OP_EXPIRE:
 			if (old)
 			{
@@ -422,112 +360,18 @@ sk_mem_apply(SkDb *db, SkShard *sh, const SkOpHeader *op)
 				if (old->expire_at != 0)
 					sh->nvolatile++;
 			}
-			break;
-		case SK_OP_HSET:
-			{
-				const char *field = SkOpField(op);
-				uint32		fhash = sk_hash(field, op->fieldlen);
-				dsa_pointer fdp;
-				dsa_pointer kdp = InvalidDsaPointer;
-				dsa_pointer ftab = InvalidDsaPointer;
-				dsa_pointer *flink = NULL;
-				dsa_pointer ofdp = InvalidDsaPointer;
-				SkField    *f;
-				SkTable    *t;
-
-				if (old && old->type != SK_TYPE_HASH)
-				{
-					/* the primary never logs this; redo tolerates it */
-					sk_unlink_key(sh, link);
-					old = NULL;
-				}
-				fdp = sk_alloc(SkFieldSize(op->fieldlen, op->vallen));
-				if (!DsaPointerIsValid(fdp))
-					return false;
-				if (!old)
-				{
-					ftab = sk_table_new(SK_INITIAL_FIELD_BUCKETS);
-					if (DsaPointerIsValid(ftab))
-						kdp = sk_alloc(SkKeySize(op->keylen, 0));
-					if (!DsaPointerIsValid(kdp))
-					{
-						if (DsaPointerIsValid(ftab))
-						{
-							t = sk_ptr(ftab);
-							sk_free(t->buckets, sizeof(dsa_pointer) * t->nbuckets);
-							sk_free(ftab, sizeof(SkTable));
-						}
-						sk_free(fdp, SkFieldSize(op->fieldlen, op->vallen));
-						return false;
-					}
-					old = sk_ptr(kdp);
-					old->hash = hash;
-					old->type = SK_TYPE_HASH;
-					memset(old->unused, 0, sizeof(old->unused));
-					old->expire_at = 0;
-					old->keylen = op->keylen;
-					old->vallen = 0;
-					old->fields = ftab;
-					memcpy(old->data, key, op->keylen);
-					sk_link_key(sh, kdp);
-				}
-				f = sk_ptr(fdp);
-				f->hash = fhash;
-				f->flen = op->fieldlen;
-				f->vlen = op->vallen;
-				f->unused = 0;
-				memcpy(f->data, field, op->fieldlen);
-				memcpy(f->data + op->fieldlen, SkOpValue(op), op->vallen);
-
-				ofdp = sk_hlookup_dp(old, field, op->fieldlen, fhash, &flink);
-				t = sk_ptr(old->fields);
-				if (DsaPointerIsValid(ofdp))
-				{
-					SkField    *of = sk_ptr(ofdp);
-
-					f->next = of->next;
-					*flink = fdp;
-					sk_free(ofdp, SkFieldSize(of->flen, of->vlen));
-				}
-				else
-				{
-					dsa_pointer *b = sk_ptr(t->buckets);
-
-					f->next = b[fhash & (t->nbuckets - 1)];
-					b[fhash & (t->nbuckets - 1)] = fdp;
-					t->nitems++;
-					sh->nfields++;
-					sk_table_maybe_grow(old->fields, true);
-				}
-				break;
-			}
-		case SK_OP_HDEL:
-			if (old && old->type == SK_TYPE_HASH)
-			{
-				const char *field = SkOpField(op);
-				dsa_pointer *flink = NULL;
-				dsa_pointer ofdp = sk_hlookup_dp(old, field, op->fieldlen,
-												 sk_hash(field, op->fieldlen), &flink);
-
-				if (DsaPointerIsValid(ofdp))
-				{
-					SkField    *of = sk_ptr(ofdp);
-					SkTable    *t = sk_ptr(old->fields);
-
-					*flink = of->next;
-					sk_free(ofdp, SkFieldSize(of->flen, of->vlen));
-					t->nitems--;
-					sh->nfields--;
-					if (t->nitems == 0)
-						sk_unlink_key(sh, link);
-				}
-			}
-			break;
+			return true;
 		default:
-			/* unknown kinds are refused before logging; redo ignores them */
-			break;
+			{
+				/* the value type that owns the operation (kinds.c) */
+				const SkValueType *vt = sk_value_type_of_op(op->kind);
+
+				/* unknown kinds are refused before logging; redo ignores them */
+				if (vt == NULL)
+					return true;
+				return vt->apply(sh, op, hash, old, link);
+			}
 	}
-	return true;
 }
 
 /* ------------------------------------------------------------------------
@@ -971,24 +815,20 @@ sk_keyspace_maintain(MemoryContext roundcxt)
 static const char *
 op_name(uint8 kind)
 {
+	const SkValueType *vt;
+
 	switch ((SkOpKind) kind)
 	{
-		case SK_OP_SET:
-			return "SET";
 		case SK_OP_DEL:
 			return "DEL";
-		case SK_OP_HSET:
-			return "HSET";
-		case SK_OP_HDEL:
-			return "HDEL";
 		case SK_OP_EXPIRE:
 			return "EXPIRE";
-		case SK_OP_APPEND:
-			return "APPEND";
 		case SK_OP_EXPIRED:
 			return "EXPIRED";
+		default:
+			vt = sk_value_type_of_op(kind);
+			return vt ? vt->op_names[kind - vt->first_op] : NULL;
 	}
-	return NULL;
 }
 
 void

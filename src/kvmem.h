@@ -12,8 +12,10 @@
 
 #include "store.h"
 
+/* Value types (SkKey.type): one row each in sk_value_types[] (kinds.c). */
 #define SK_TYPE_STRING	1
 #define SK_TYPE_HASH	2
+#define SK_MAX_VALUE_TYPES	8
 
 /* Chained hash table (buckets of dsa_pointers). */
 typedef struct SkTable
@@ -49,6 +51,85 @@ typedef struct SkField
 
 #define SkKeyValue(k)	((k)->data + (k)->keylen)
 #define SkFieldValue(f) ((f)->data + (f)->flen)
+
+#define SkKeySize(klen, vlen)	(offsetof(SkKey, data) + (klen) + (vlen))
+#define SkFieldSize(flen, vlen) (offsetof(SkField, data) + (flen) + (vlen))
+
+/*
+ * A keyspace value type: the operations it owns (first_op..last_op), how
+ * they change a shard, how its values are freed, snapshot for compaction
+ * and measured.  Adding a type is one file with these functions and one
+ * row in sk_value_types[] (kinds.c).  Every function runs with the shard's
+ * lock held exclusively (snapshot and memory: at least shared); apply
+ * returns false with nothing changed when memory ran out, and never
+ * ERRORs (redo calls it).
+ */
+typedef void (*sk_snapshot_emit) (void *arg, uint8 opkind, const SkKey *k,
+								  const char *field, Size flen,
+								  const char *val, Size vlen, int64 expire_at);
+
+typedef struct SkValueType
+{
+	uint8		type;			/* SK_TYPE_*: SkKey.type */
+	const char *name;			/* what TYPE answers */
+	uint8		first_op;		/* the SkOpKind range it owns */
+	uint8		last_op;
+	const char *const *op_names;	/* for rm_desc, indexed from first_op */
+	bool		(*apply) (SkShard *sh, const SkOpHeader *op, uint32 hash,
+						  SkKey *old, dsa_pointer *link);
+	void		(*free_value) (SkShard *sh, SkKey *k);	/* what the key points to */
+	void		(*snapshot) (const SkKey *k, sk_snapshot_emit emit, void *arg);
+	Size		(*memory) (const SkKey *k);	/* bytes beyond the SkKey itself */
+} SkValueType;
+
+extern const SkValueType sk_value_types[];
+extern const int sk_nvalue_types;
+extern const SkValueType *sk_value_type(uint8 type);
+extern const SkValueType *sk_value_type_of_op(uint8 opkind);
+
+/* type_string.c, type_hash.c */
+extern bool sk_string_apply(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old,
+							dsa_pointer *link);
+extern void sk_string_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg);
+extern Size sk_string_memory(const SkKey *k);
+extern const char *const sk_string_op_names[];
+extern bool sk_hash_apply(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old,
+						  dsa_pointer *link);
+extern void sk_hash_free(SkShard *sh, SkKey *k);
+extern void sk_hash_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg);
+extern Size sk_hash_memory(const SkKey *k);
+extern const char *const sk_hash_op_names[];
+
+/* Building blocks for the value types (kvmem.c); caller holds the shard lock. */
+extern dsa_pointer sk_table_new(uint32 nbuckets);
+extern void sk_table_free(dsa_pointer tdp);
+extern void sk_table_maybe_grow(dsa_pointer tdp, bool is_fields);
+extern dsa_pointer sk_hlookup_dp(SkKey *k, const char *field, Size flen, uint32 fhash,
+								 dsa_pointer **linkp);
+extern void sk_unlink_key(SkShard *sh, dsa_pointer *link);
+extern void sk_link_key(SkShard *sh, dsa_pointer dp);
+
+/* Keys of a shard, of every type. */
+static inline uint64
+sk_shard_nkeys(const SkShard *sh)
+{
+	uint64		n = 0;
+	int			i;
+
+	for (i = 0; i < SK_MAX_VALUE_TYPES; i++)
+		n += sh->nkeys[i];
+	return n;
+}
+
+/*
+ * Operations a snapshot of the shard would hold (compaction's estimate):
+ * one per string, one per element of aggregate values, one per expiry.
+ */
+static inline uint64
+sk_shard_live_ops(const SkShard *sh)
+{
+	return sh->nkeys[SK_TYPE_STRING] + sh->nelems + sh->nvolatile;
+}
 
 extern dsa_pointer sk_alloc(Size size);
 extern void sk_free(dsa_pointer dp, Size size);

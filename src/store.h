@@ -110,16 +110,22 @@ typedef struct SkFragHeader
 	uint8		unused[3];
 } SkFragHeader;
 
-/* An operation (the logical entry of a keyspace chain, like an AOF line). */
+/*
+ * An operation (the logical entry of a keyspace chain, like an AOF line).
+ * Generic operations act on any key; each value type (kvmem.h, registry in
+ * kinds.c) owns a range of 16 kinds.
+ */
 typedef enum SkOpKind
 {
-	SK_OP_SET = 1,				/* key := string value, expire_at */
-	SK_OP_DEL,					/* remove key */
-	SK_OP_HSET,					/* hash key: field := value (creates hash) */
-	SK_OP_HDEL,					/* hash key: remove field (and key if empty) */
-	SK_OP_EXPIRE,				/* key's expire_at := expire_at (0: persist) */
-	SK_OP_APPEND,				/* string key: value .= value */
-	SK_OP_EXPIRED				/* remove key because its TTL passed */
+	SK_OP_DEL = 1,				/* remove key */
+	SK_OP_EXPIRE = 2,			/* key's expire_at := expire_at (0: persist) */
+	SK_OP_EXPIRED = 3,			/* remove key because its TTL passed */
+	/* strings (type_string.c) */
+	SK_OP_SET = 16,				/* key := string value, expire_at */
+	SK_OP_APPEND = 17,			/* string key: value .= value */
+	/* hashes (type_hash.c) */
+	SK_OP_HSET = 32,			/* hash key: field := value (creates hash) */
+	SK_OP_HDEL = 33				/* hash key: remove field (and key if empty) */
 } SkOpKind;
 
 typedef struct SkOpHeader

@@ -74,9 +74,8 @@ typedef struct SkShard
 	LWLock		lock;
 	uint64		applied_seq;	/* last operation applied to memory */
 	dsa_pointer table;			/* SkTable of SkKey, or InvalidDsaPointer */
-	uint64		nstrings;
-	uint64		nhashes;
-	uint64		nfields;		/* hash fields in all hashes */
+	uint64		nkeys[8];		/* keys per value type (SkKey.type, kvmem.h) */
+	uint64		nelems;			/* elements of aggregate values (hash fields) */
 	uint64		nvolatile;		/* keys with an expiry */
 	uint64		chain_ops;		/* operations in the chain (live or dead) */
 	uint32		expire_cursor;	/* bucket where the next expiry scan starts */
