@@ -24,17 +24,6 @@
 
 /* ---- adapters for the kinds whose code predates the registry ---------- */
 
-static void
-topic_shmem_init(void *ptr, bool found)
-{
-	sk_topic_shmem_init(ptr, found, sk_kind_tranche(SK_STORE_TOPIC));
-}
-
-static void
-topic_maintain(MemoryContext roundcxt)
-{
-	sk_topic_maintain();
-}
 
 static void
 topic_desc_seq(StringInfo buf, const char *data, Size len)
@@ -116,12 +105,17 @@ const SkStoreKind sk_store_kinds[] = {
 		.kind = SK_STORE_TOPIC,
 		.name = "topic",
 		.chain_name = "partition",
-		.shmem_size = sk_topic_shmem_size,
-		.shmem_init = topic_shmem_init,
+		.slot_size = sizeof(SkTopicSlot),
+		.slot_init = sk_topic_slot_init,
+		.lock_all = sk_topic_lock_all,
+		.try_lock_all = sk_topic_try_lock_all,
+		.unlock_all = sk_topic_unlock_all,
+		.load = sk_topic_load,
+		.unload = sk_topic_unload,
 		.redo_seq = sk_topic_redo_record,
 		.redo_truncate = sk_topic_redo_truncate,
 		.desc_seq = topic_desc_seq,
-		.maintain = topic_maintain,
+		.maintain = sk_topic_maintain,
 		.after_commit = sk_topic_after_flush,
 	},
 	{

@@ -71,6 +71,8 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "kinds.h"
+#include "kvmem.h"
 #include "murmur.h"
 #include "store.h"
 #include "topic.h"
@@ -78,7 +80,6 @@
 /* Kafka's batch.size: a sticky partition changes after this many bytes */
 #define SK_STICKY_BATCH_BYTES	16384
 #define SK_DURABLE_RING			16
-#define SK_MAX_TOPICS			64
 #define SK_RATE_WINDOW_MS		5000	/* window of the produce rate */
 
 typedef struct SkRecHeader
@@ -113,8 +114,7 @@ typedef struct SkPageIndex
 typedef struct SkPartition
 {
 	LWLock		lock;
-	LWLock	   *slot_lock;		/* the topic slot's lock (main shmem: same address everywhere) */
-	ConditionVariable *topic_cv;	/* the topic slot's cv */
+	dsa_pointer slot;			/* the SkTopicSlot it belongs to */
 	ConditionVariable cv;
 	int64		next_offset;
 	int64		log_start;
@@ -132,24 +132,45 @@ typedef struct SkPartition
 	dsa_pointer index;			/* SkPageIndex */
 } SkPartition;
 
-typedef struct SkTopicSlot
+static inline int
+chunk_of(int partition)
 {
-	LWLock		lock;			/* shared by partition users, exclusive to load/reset */
-	Oid			dbid;
-	RelFileNode rnode;
-	int			state;			/* SK_DB_* */
-	int			npartitions;	/* partitions whose state is kept */
-	ConditionVariable cv;		/* any partition grew (consumer groups wait on it) */
-	SkPartition parts[SK_MAX_PARTITIONS];
-} SkTopicSlot;
+	return partition == 0 ? 0 : pg_leftmost_one_pos32((uint32) partition) + 1;
+}
 
-typedef struct SkTopicShared
+static inline int
+chunk_first(int c)
 {
-	LWLock		lock;
-	SkTopicSlot slots[SK_MAX_TOPICS];
-} SkTopicShared;
+	return c == 0 ? 0 : 1 << (c - 1);
+}
 
-static SkTopicShared *sk_tshared = NULL;
+static inline int
+chunk_len(int c)
+{
+	return c == 0 ? 1 : 1 << (c - 1);
+}
+
+/* Partition i of t; its chunk exists (i < t->npartitions or loading). */
+static inline SkPartition *
+tpart(SkTopicSlot *t, int i)
+{
+	int			c = chunk_of(i);
+
+	Assert(DsaPointerIsValid(t->chunks[c]));
+	return (SkPartition *) sk_ptr(t->chunks[c]) + (i - chunk_first(c));
+}
+
+static inline SkTopicSlot *
+part_slot(SkPartition *p)
+{
+	return (SkTopicSlot *) sk_ptr(p->slot);
+}
+
+static inline bool
+topic_is(SkTopicSlot *t, RelFileNode rnode)
+{
+	return sk_slot_is(&t->slot, SK_STORE_TOPIC, rnode);
+}
 
 /* Partitions this transaction produced to: woken after the commit flush. */
 #define SK_MAX_WAKE 64
@@ -164,38 +185,6 @@ typedef struct SkSticky
 	int64		bytes;
 } SkSticky;
 static SkSticky sk_sticky[8];
-
-Size
-sk_topic_shmem_size(void)
-{
-	return MAXALIGN(sizeof(SkTopicShared));
-}
-
-void
-sk_topic_shmem_init(void *ptr, bool found, int tranche_id)
-{
-	int			i,
-				j;
-
-	sk_tshared = (SkTopicShared *) ptr;
-	if (found)
-		return;
-	memset(sk_tshared, 0, sizeof(SkTopicShared));
-	LWLockInitialize(&sk_tshared->lock, tranche_id);
-	for (i = 0; i < SK_MAX_TOPICS; i++)
-	{
-		LWLockInitialize(&sk_tshared->slots[i].lock, tranche_id);
-		ConditionVariableInit(&sk_tshared->slots[i].cv);
-		for (j = 0; j < SK_MAX_PARTITIONS; j++)
-		{
-			sk_tshared->slots[i].parts[j].slot_lock = &sk_tshared->slots[i].lock;
-			sk_tshared->slots[i].parts[j].topic_cv = &sk_tshared->slots[i].cv;
-			LWLockInitialize(&sk_tshared->slots[i].parts[j].lock, tranche_id);
-			ConditionVariableInit(&sk_tshared->slots[i].parts[j].cv);
-			sk_tshared->slots[i].parts[j].index = InvalidDsaPointer;
-		}
-	}
-}
 
 /* ------------------------------------------------------------------------
  * Names and configuration
@@ -364,8 +353,7 @@ pidx_push(SkPartition *p, int64 first_offset, int64 ts, uint32 blk, uint32 bytes
 	{
 		uint32		live = ix ? ix->count - ix->start : 0;
 		uint32		ncap = Max(64, live * 2);
-		dsa_pointer ndp = dsa_allocate_extended(area(), offsetof(SkPageIndex, e) + sizeof(SkPageIdx) * ncap,
-												DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
+		dsa_pointer ndp = sk_alloc(offsetof(SkPageIndex, e) + sizeof(SkPageIdx) * ncap);
 		SkPageIndex *nix;
 
 		if (!DsaPointerIsValid(ndp))
@@ -379,7 +367,7 @@ pidx_push(SkPartition *p, int64 first_offset, int64 ts, uint32 blk, uint32 bytes
 		if (live > 0)
 			memcpy(nix->e, ix->e + ix->start, sizeof(SkPageIdx) * live);
 		if (DsaPointerIsValid(p->index))
-			dsa_free(area(), p->index);
+			sk_free(p->index, offsetof(SkPageIndex, e) + sizeof(SkPageIdx) * ix->cap);
 		p->index = ndp;
 		ix = nix;
 	}
@@ -395,7 +383,7 @@ static void
 part_reset(SkPartition *p)
 {
 	if (DsaPointerIsValid(p->index))
-		dsa_free(area(), p->index);
+		sk_free(p->index, offsetof(SkPageIndex, e) + sizeof(SkPageIdx) * pidx(p)->cap);
 	p->index = InvalidDsaPointer;
 	p->next_offset = p->log_start = 0;
 	p->bytes = 0;
@@ -442,6 +430,41 @@ load_rec(const char *data, Size len, BlockNumber start_blk, void *arg)
 	return true;
 }
 
+/* ------------------------------------------------------------------------
+ * The topic's row of the store-kind registry (kinds.c): slots and loading
+ * ------------------------------------------------------------------------
+ */
+void
+sk_topic_slot_init(SkSlot *s, int tranche_id)
+{
+	SkTopicSlot *t = (SkTopicSlot *) s;
+	int			c;
+
+	LWLockInitialize(&t->lock, tranche_id);
+	ConditionVariableInit(&t->cv);
+	t->npartitions = 0;
+	for (c = 0; c < SK_PART_CHUNKS; c++)
+		t->chunks[c] = InvalidDsaPointer;
+}
+
+void
+sk_topic_lock_all(SkSlot *s, LWLockMode mode)
+{
+	LWLockAcquire(&((SkTopicSlot *) s)->lock, mode);
+}
+
+bool
+sk_topic_try_lock_all(SkSlot *s)
+{
+	return LWLockConditionalAcquire(&((SkTopicSlot *) s)->lock, LW_EXCLUSIVE);
+}
+
+void
+sk_topic_unlock_all(SkSlot *s)
+{
+	LWLockRelease(&((SkTopicSlot *) s)->lock);
+}
+
 static void
 lock_all(SkTopicSlot *t, LWLockMode mode)
 {
@@ -454,123 +477,143 @@ unlock_all(SkTopicSlot *t)
 	LWLockRelease(&t->lock);
 }
 
-/* Caller holds the slot's lock exclusively. */
+/*
+ * Makes sure partitions [0, n) have their chunks (never freed).  Caller
+ * holds the slot's lock exclusively.  ERRORs (53200) when memory is short.
+ */
 static void
-topic_load(SkTopicSlot *t, Relation rel)
+ensure_parts(SkTopicSlot *t, int n)
 {
-	SkMetaPageData *meta = palloc(sizeof(SkMetaPageData));
-	int			i;
+	int			c;
 
-	sk_read_meta(rel, meta);
-	for (i = 0; i < SK_MAX_PARTITIONS; i++)
-		part_reset(&t->parts[i]);
-	PG_TRY();
+	for (c = 0; c < SK_PART_CHUNKS && chunk_first(c) < n; c++)
 	{
-		for (i = 0; i < SK_MAX_PARTITIONS; i++)
-		{
-			SkPartition *p = &t->parts[i];
-			LoadArg		la;
+		SkPartition *parts;
+		int			j;
 
-			p->log_start = (int64) meta->chains[i].seq_base;
-			p->next_offset = p->log_start;
-			la.p = p;
-			if (BlockNumberIsValid(meta->chains[i].head))
-				sk_chain_walk(rel, meta->chains[i].head, meta->chains[i].tail, load_rec, &la, true);
-			p->durable_offset = p->next_offset;	/* loaded from pages: durable */
+		if (DsaPointerIsValid(t->chunks[c]))
+			continue;
+		sk_mem_check(sizeof(SkPartition) * chunk_len(c));
+		t->chunks[c] = sk_alloc(sizeof(SkPartition) * chunk_len(c));
+		if (!DsaPointerIsValid(t->chunks[c]))
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("streamkv.max_memory reached"),
+					 errdetail("There is no room for the partitions of one more topic."),
+					 errhint("Raise streamkv.max_memory and restart the server.")));
+		parts = sk_ptr(t->chunks[c]);
+		memset(parts, 0, sizeof(SkPartition) * chunk_len(c));
+		for (j = 0; j < chunk_len(c); j++)
+		{
+			LWLockInitialize(&parts[j].lock, sk_kind_tranche(SK_STORE_TOPIC));
+			ConditionVariableInit(&parts[j].cv);
+			parts[j].slot = t->slot.self;
+			parts[j].index = InvalidDsaPointer;
 		}
 	}
-	PG_CATCH();
+}
+
+/* Frees what the partitions loaded.  Caller holds the slot's lock exclusively. */
+void
+sk_topic_unload(SkSlot *s)
+{
+	SkTopicSlot *t = (SkTopicSlot *) s;
+	int			c,
+				j;
+
+	for (c = 0; c < SK_PART_CHUNKS; c++)
 	{
-		for (i = 0; i < SK_MAX_PARTITIONS; i++)
-			part_reset(&t->parts[i]);
-		t->state = SK_DB_NOT_LOADED;
-		PG_RE_THROW();
+		if (!DsaPointerIsValid(t->chunks[c]))
+			continue;
+		for (j = 0; j < chunk_len(c); j++)
+			part_reset((SkPartition *) sk_ptr(t->chunks[c]) + j);
 	}
-	PG_END_TRY();
-	t->npartitions = meta->topic.partitions;
-	t->state = SK_DB_READY;
+	t->npartitions = 0;
+}
+
+/* Loads the topic from its store.  Caller (sk_slot_load) holds the slot's lock exclusively. */
+void
+sk_topic_load(SkSlot *s, Relation rel)
+{
+	SkTopicSlot *t = (SkTopicSlot *) s;
+	SkMetaPageData *meta = palloc(sizeof(SkMetaPageData));
+	int			n,
+				i;
+
+	sk_read_meta(rel, meta);
+	n = Min(Max(meta->topic.partitions, 1), SK_MAX_PARTITIONS);
+	ensure_parts(t, n);
+	for (i = 0; i < n; i++)
+	{
+		SkPartition *p = tpart(t, i);
+		LoadArg		la;
+
+		part_reset(p);
+		p->log_start = (int64) meta->chains[i].seq_base;
+		p->next_offset = p->log_start;
+		la.p = p;
+		if (BlockNumberIsValid(meta->chains[i].head))
+			sk_chain_walk(rel, meta->chains[i].head, meta->chains[i].tail, load_rec, &la, true);
+		p->durable_offset = p->next_offset;	/* loaded from pages: durable */
+	}
+	t->npartitions = n;
 	pfree(meta);
 }
 
-static SkTopicSlot *
-slot_find(RelFileNode rnode)
-{
-	int			i;
-
-	for (i = 0; i < SK_MAX_TOPICS; i++)
-		if (OidIsValid(sk_tshared->slots[i].dbid) && RelFileNodeEquals(sk_tshared->slots[i].rnode, rnode))
-			return &sk_tshared->slots[i];
-	return NULL;
-}
-
 /*
- * The slot of the topic store rel, loaded.  Reuses the slots of stores that
- * no longer exist in this database when the table is full.
+ * The slot of the topic store rel, loaded (a topic has a slot as long as
+ * its store exists; slot.c).
  */
 static SkTopicSlot *
 topic_slot(Relation rel)
 {
-	SkTopicSlot *t;
-	int			i;
+	SkTopicSlot *t = (SkTopicSlot *) sk_slot_get(SK_STORE_TOPIC, rel->rd_node);
 
-	LWLockAcquire(&sk_tshared->lock, LW_SHARED);
-	t = slot_find(rel->rd_node);
-	LWLockRelease(&sk_tshared->lock);
-	if (!t)
-	{
-		LWLockAcquire(&sk_tshared->lock, LW_EXCLUSIVE);
-		t = slot_find(rel->rd_node);
-		for (i = 0; i < SK_MAX_TOPICS && !t; i++)
-			if (!OidIsValid(sk_tshared->slots[i].dbid))
-				t = &sk_tshared->slots[i];
-		/* the slot of a store that was dropped (drop_topic, DROP DATABASE) */
-		for (i = 0; i < SK_MAX_TOPICS && !t; i++)
-			if (!sk_store_exists(sk_tshared->slots[i].rnode))
-				t = &sk_tshared->slots[i];
-		if (!t)
-		{
-			LWLockRelease(&sk_tshared->lock);
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("too many topics in use"),
-					 errdetail("streamkv keeps at most %d topics in shared memory at once.", SK_MAX_TOPICS)));
-		}
-		if (!RelFileNodeEquals(t->rnode, rel->rd_node) || !OidIsValid(t->dbid))
-		{
-			lock_all(t, LW_EXCLUSIVE);
-			for (i = 0; i < SK_MAX_PARTITIONS; i++)
-				part_reset(&t->parts[i]);
-			t->dbid = rel->rd_node.dbNode;
-			t->rnode = rel->rd_node;
-			t->state = SK_DB_NOT_LOADED;
-			unlock_all(t);
-		}
-		LWLockRelease(&sk_tshared->lock);
-	}
-	if (t->state != SK_DB_READY)
+	if (t->slot.state != SK_SLOT_READY)
 	{
 		lock_all(t, LW_EXCLUSIVE);
-		if (t->state != SK_DB_READY && RelFileNodeEquals(t->rnode, rel->rd_node))
-			topic_load(t, rel);
+		if (t->slot.state != SK_SLOT_READY && topic_is(t, rel->rd_node))
+			sk_slot_load(&t->slot, rel);
 		unlock_all(t);
 	}
 	return t;
 }
 
-/* Locks a partition, checking that the slot still belongs to rel. */
+/*
+ * Locks a partition, checking that the slot still belongs to rel and
+ * reloading it when it was unloaded or has fewer partitions than the
+ * caller read from the metapage (alter_topic, or replay on a standby).
+ */
 static SkPartition *
 part_lock(SkTopicSlot **tp, Relation rel, int partition, LWLockMode mode)
 {
 	for (;;)
 	{
 		SkTopicSlot *t = *tp;
-		SkPartition *p = &t->parts[partition];
 
 		LWLockAcquire(&t->lock, LW_SHARED);
-		if (t->state == SK_DB_READY && RelFileNodeEquals(t->rnode, rel->rd_node))
+		if (t->slot.state == SK_SLOT_READY && topic_is(t, rel->rd_node))
 		{
-			LWLockAcquire(&p->lock, mode);
-			return p;
+			if (partition < t->npartitions)
+			{
+				SkPartition *p = tpart(t, partition);
+
+				LWLockAcquire(&p->lock, mode);
+				sk_slot_touch(&t->slot);
+				return p;
+			}
+			LWLockRelease(&t->lock);
+			lock_all(t, LW_EXCLUSIVE);
+			if (partition >= t->npartitions && topic_is(t, rel->rd_node))
+				sk_slot_load(&t->slot, rel);
+			if (partition >= t->npartitions && topic_is(t, rel->rd_node))
+			{
+				unlock_all(t);
+				elog(ERROR, "streamkv: partition %d of topic store %u does not exist",
+					 partition, rel->rd_node.relNode);
+			}
+			unlock_all(t);
+			continue;
 		}
 		LWLockRelease(&t->lock);
 		*tp = topic_slot(rel);
@@ -581,7 +624,7 @@ static void
 part_unlock(SkPartition *p)
 {
 	LWLockRelease(&p->lock);
-	LWLockRelease(p->slot_lock);
+	LWLockRelease(&part_slot(p)->lock);
 }
 
 /* ------------------------------------------------------------------------
@@ -673,10 +716,10 @@ remember_wake(SkPartition *p)
 	if (sk_nwake < SK_MAX_WAKE)
 		sk_wake[sk_nwake++] = &p->cv;
 	for (i = 0; i < sk_nwake; i++)
-		if (sk_wake[i] == p->topic_cv)
+		if (sk_wake[i] == &part_slot(p)->cv)
 			return;
 	if (sk_nwake < SK_MAX_WAKE)
-		sk_wake[sk_nwake++] = p->topic_cv;
+		sk_wake[sk_nwake++] = &part_slot(p)->cv;
 }
 
 /* Called after the commit-time flush (streamkv.c): wake blocked fetches. */
@@ -797,9 +840,11 @@ sk_alter_topic(PG_FUNCTION_ARGS)
 	{
 		SkTopicSlot *t = topic_slot(rel);
 
+		/* more partitions: reloaded with their chunks on next use */
 		lock_all(t, LW_EXCLUSIVE);
-		if (RelFileNodeEquals(t->rnode, rel->rd_node))
-			t->npartitions = conf.partitions;
+		if (topic_is(t, rel->rd_node) && t->slot.state == SK_SLOT_READY &&
+			conf.partitions > t->npartitions)
+			sk_slot_load(&t->slot, rel);
 		unlock_all(t);
 	}
 	index_close(rel, NoLock);
@@ -1129,7 +1174,7 @@ append_records(Relation rel, SkTopicSlot **tp, int partition, char **recs, Size 
 	PG_CATCH();
 	{
 		/* pages may hold part of the batch: rebuild memory from them */
-		(*tp)->state = SK_DB_BROKEN;
+		(*tp)->slot.state = SK_SLOT_BROKEN;
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -1153,7 +1198,7 @@ append_records(Relation rel, SkTopicSlot **tp, int partition, char **recs, Size 
 	part_unlock(p);
 	remember_wake(p);
 	ConditionVariableBroadcast(&p->cv);
-	ConditionVariableBroadcast(p->topic_cv);
+	ConditionVariableBroadcast(&part_slot(p)->cv);
 	pfree(starts);
 	return first;
 }
@@ -2078,123 +2123,119 @@ retry:
 	return nfreed;
 }
 
-void
-sk_topic_maintain(void)
+static void
+maintain_topic(SkSlot *s, void *arg)
 {
-	int			i,
-				j;
+	SkTopicSlot *t = (SkTopicSlot *) s;
+	RelFileNode rnode = s->key.rnode;
+	int64		now = *(int64 *) arg;
+	Relation	rel;
+	SkTopicConf conf;
+	int			j;
+
+	if (s->state != SK_SLOT_READY || !topic_is(t, rnode))
+		return;
+	/* a dropped topic: forget its copy and free the slot */
+	if (!sk_store_exists(rnode))
+	{
+		sk_slot_forget(SK_STORE_TOPIC, rnode);
+		return;
+	}
+	/* on an error the worker releases what it held and goes on */
+	rel = CreateFakeRelcacheEntry(rnode);
+	read_conf(rel, &conf);
+	for (j = 0; j < conf.partitions && j < SK_MAX_PARTITIONS; j++)
+	{
+		SkTopicSlot *tp = t;
+
+		/* unloaded meanwhile: retention waits for the next load */
+		if (!topic_is(t, rnode) || t->slot.state != SK_SLOT_READY || j >= t->npartitions)
+			break;
+		retain_partition(rel, &tp, j, &conf, now);
+	}
+	FreeFakeRelcacheEntry(rel);
+}
+
+/* The worker's round for topics (kinds.c): retention of every loaded topic. */
+void
+sk_topic_maintain(MemoryContext roundcxt)
+{
 	int64		now = sk_now_ms();
 
-	if (sk_tshared == NULL)
-		return;
-	for (i = 0; i < SK_MAX_TOPICS; i++)
-	{
-		SkTopicSlot *t = &sk_tshared->slots[i];
-		RelFileNode rnode;
-		Relation	rel;
-		SkTopicConf conf;
-		bool		ready;
-
-		LWLockAcquire(&sk_tshared->lock, LW_SHARED);
-		ready = OidIsValid(t->dbid) && t->state == SK_DB_READY;
-		rnode = t->rnode;
-		LWLockRelease(&sk_tshared->lock);
-		if (!ready)
-			continue;
-		/* a dropped topic: forget its copy and free the slot */
-		if (!sk_store_exists(rnode))
-		{
-			LWLockAcquire(&sk_tshared->lock, LW_EXCLUSIVE);
-			if (RelFileNodeEquals(t->rnode, rnode))
-			{
-				LWLockAcquire(&t->lock, LW_EXCLUSIVE);
-				for (j = 0; j < SK_MAX_PARTITIONS; j++)
-					part_reset(&t->parts[j]);
-				t->state = SK_DB_NOT_LOADED;
-				t->dbid = InvalidOid;
-				LWLockRelease(&t->lock);
-			}
-			LWLockRelease(&sk_tshared->lock);
-			continue;
-		}
-		/* on an error the worker releases what it held and goes on */
-		rel = CreateFakeRelcacheEntry(rnode);
-		read_conf(rel, &conf);
-		for (j = 0; j < conf.partitions && j < SK_MAX_PARTITIONS; j++)
-		{
-			SkTopicSlot *tp = t;
-
-			if (!RelFileNodeEquals(t->rnode, rnode) || t->state != SK_DB_READY)
-				break;
-			retain_partition(rel, &tp, j, &conf, now);
-		}
-		FreeFakeRelcacheEntry(rel);
-	}
+	sk_slot_foreach(SK_STORE_TOPIC, maintain_topic, &now);
 }
 
 /* ------------------------------------------------------------------------
  * Redo hooks
  * ------------------------------------------------------------------------
  */
-static SkTopicSlot *
-slot_for_redo(RelFileNode rnode)
-{
-	SkTopicSlot *t;
 
-	if (sk_tshared == NULL)
+/*
+ * The partition chain of a loaded topic, with the slot lock (shared) and
+ * the partition's lock (exclusive) held; NULL when the topic is not loaded.
+ * A chain past the loaded partitions (alter_topic added it) marks the slot
+ * for reloading instead.
+ */
+static SkPartition *
+redo_part_lock(RelFileNode rnode, uint16 chain)
+{
+	SkTopicSlot *t = (SkTopicSlot *) sk_slot_find(SK_STORE_TOPIC, rnode);
+	SkPartition *p;
+
+	if (t == NULL || chain >= SK_MAX_PARTITIONS)
 		return NULL;
-	LWLockAcquire(&sk_tshared->lock, LW_SHARED);
-	t = slot_find(rnode);
-	LWLockRelease(&sk_tshared->lock);
-	return t;
+	lock_all(t, LW_SHARED);
+	if (t->slot.state != SK_SLOT_READY || !topic_is(t, rnode))
+	{
+		unlock_all(t);
+		return NULL;
+	}
+	if (chain >= t->npartitions)
+	{
+		unlock_all(t);
+		lock_all(t, LW_EXCLUSIVE);
+		if (t->slot.state == SK_SLOT_READY && topic_is(t, rnode) && chain >= t->npartitions)
+			t->slot.state = SK_SLOT_BROKEN;	/* reloaded from pages when next used */
+		unlock_all(t);
+		return NULL;
+	}
+	p = tpart(t, chain);
+	LWLockAcquire(&p->lock, LW_EXCLUSIVE);
+	return p;
 }
 
 void
 sk_topic_redo_record(RelFileNode rnode, uint16 chain, const char *rec, Size len,
 					 BlockNumber start_blk)
 {
-	SkTopicSlot *t = slot_for_redo(rnode);
 	SkPartition *p;
 	SkRecHeader h;
 
-	if (t == NULL || chain >= SK_MAX_PARTITIONS || len < sizeof(SkRecHeader))
+	if (len < sizeof(SkRecHeader) || (p = redo_part_lock(rnode, chain)) == NULL)
 		return;
-	p = &t->parts[chain];
 	memcpy(&h, rec, sizeof(h));
-	LWLockAcquire(&t->lock, LW_SHARED);
-	LWLockAcquire(&p->lock, LW_EXCLUSIVE);
-	if (t->state == SK_DB_READY && RelFileNodeEquals(t->rnode, rnode))
-	{
-		part_note_record(p, &h, len, start_blk);
-		p->durable_offset = p->next_offset;
-	}
-	part_unlock(p);
+	part_note_record(p, &h, len, start_blk);
+	p->durable_offset = p->next_offset;
 	ConditionVariableBroadcast(&p->cv);
-	ConditionVariableBroadcast(p->topic_cv);
+	ConditionVariableBroadcast(&part_slot(p)->cv);
+	part_unlock(p);
 }
 
 void
 sk_topic_redo_truncate(RelFileNode rnode, uint16 chain, BlockNumber new_head, int64 new_log_start)
 {
-	SkTopicSlot *t = slot_for_redo(rnode);
-	SkPartition *p;
+	SkPartition *p = redo_part_lock(rnode, chain);
+	SkPageIndex *ix;
 
-	if (t == NULL || chain >= SK_MAX_PARTITIONS)
+	if (p == NULL)
 		return;
-	p = &t->parts[chain];
-	LWLockAcquire(&t->lock, LW_SHARED);
-	LWLockAcquire(&p->lock, LW_EXCLUSIVE);
-	if (t->state == SK_DB_READY && RelFileNodeEquals(t->rnode, rnode))
+	ix = pidx(p);
+	while (ix && ix->start < ix->count && ix->e[ix->start].blk != new_head)
 	{
-		SkPageIndex *ix = pidx(p);
-
-		while (ix && ix->start < ix->count && ix->e[ix->start].blk != new_head)
-		{
-			p->bytes -= ix->e[ix->start].bytes;
-			ix->start++;
-		}
-		p->log_start = new_log_start;
+		p->bytes -= ix->e[ix->start].bytes;
+		ix->start++;
 	}
+	p->log_start = new_log_start;
 	part_unlock(p);
 }
 

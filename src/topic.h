@@ -14,10 +14,38 @@
 /* Most partitions a topic can have (chains of its store). */
 #define SK_MAX_PARTITIONS		256
 
-extern Size sk_topic_shmem_size(void);
-extern void sk_topic_shmem_init(void *ptr, bool found, int tranche_id);
+#include "slot.h"
+#include "storage/condition_variable.h"
+
+/*
+ * Partitions live in chunks that double in size (1, 1, 2, 4, ... 128
+ * partitions: SK_PART_CHUNKS of them cover SK_MAX_PARTITIONS), allocated
+ * when a topic first has that many partitions and never freed or moved, so
+ * that a partition's lock and condition variable stay where sleepers and
+ * lock holders expect them for as long as the slot header exists (slot.h).
+ */
+#define SK_PART_CHUNKS			9
+
+/* A topic's slot (slot.h): its header, then the topic's own fields. */
+typedef struct SkTopicSlot
+{
+	SkSlot		slot;			/* key.rnode: the topic's store */
+	LWLock		lock;			/* shared by partition users, exclusive to load/unload */
+	int			npartitions;	/* partitions whose state is kept */
+	ConditionVariable cv;		/* any partition grew (consumer groups wait on it) */
+	dsa_pointer chunks[SK_PART_CHUNKS];	/* SkPartition arrays (above) */
+} SkTopicSlot;
+
+
+/* The topic's row of the store-kind registry (kinds.c) */
+extern void sk_topic_slot_init(SkSlot *s, int tranche_id);
+extern void sk_topic_lock_all(SkSlot *s, LWLockMode mode);
+extern bool sk_topic_try_lock_all(SkSlot *s);
+extern void sk_topic_unlock_all(SkSlot *s);
+extern void sk_topic_load(SkSlot *s, Relation rel);
+extern void sk_topic_unload(SkSlot *s);
 extern void sk_topic_after_flush(void);
-extern void sk_topic_maintain(void);
+extern void sk_topic_maintain(MemoryContext roundcxt);
 
 /* Interface for consumer groups (group.c) */
 #include "lib/stringinfo.h"
