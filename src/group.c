@@ -76,7 +76,6 @@
 #define SK_GROUP_NAME_MAX		249
 #define SK_ID_MAX				255
 #define SK_SHARE_WINDOW			4096
-#define SK_MAX_GROUP_DBS		64
 #define SK_MAX_GROUP_TOPICS		1024
 
 #define GT_CONSUMER				1
@@ -180,52 +179,6 @@ typedef struct SkGroup
 	char		dlq[SK_TOPIC_NAME_MAX + 1];
 } SkGroup;
 
-typedef struct SkGroupDb
-{
-	LWLock		lock;
-	Oid			dbid;			/* InvalidOid: free */
-	RelFileNode rnode;
-	int			state;			/* SK_DB_* */
-	uint64		applied_seq;
-	uint64		chain_ops;
-	uint64		snapshot_ops;	/* operations written by the last compaction */
-	uint64		compactions;
-	bool		replayed;		/* redo changed it: heartbeat times are stale */
-	int32		ngroups;
-	int32		cap;
-	dsa_pointer groups;			/* dsa_pointer[cap] of SkGroup */
-} SkGroupDb;
-
-typedef struct SkGroupShared
-{
-	LWLock		lock;			/* slot assignment */
-	SkGroupDb	dbs[SK_MAX_GROUP_DBS];
-} SkGroupShared;
-
-static SkGroupShared *sk_gshared = NULL;
-
-Size
-sk_group_shmem_size(void)
-{
-	return MAXALIGN(sizeof(SkGroupShared));
-}
-
-void
-sk_group_shmem_init(void *ptr, bool found, int tranche_id)
-{
-	int			i;
-
-	sk_gshared = (SkGroupShared *) ptr;
-	if (found)
-		return;
-	memset(sk_gshared, 0, sizeof(SkGroupShared));
-	LWLockInitialize(&sk_gshared->lock, tranche_id);
-	for (i = 0; i < SK_MAX_GROUP_DBS; i++)
-	{
-		LWLockInitialize(&sk_gshared->dbs[i].lock, tranche_id);
-		sk_gshared->dbs[i].groups = InvalidDsaPointer;
-	}
-}
 
 /* ------------------------------------------------------------------------
  * Memory helpers (never ERROR: redo uses them)
@@ -353,7 +306,6 @@ db_clear(SkGroupDb *db)
 	db->ngroups = db->cap = 0;
 	db->applied_seq = 0;
 	db->chain_ops = 0;
-	db->state = SK_DB_NOT_LOADED;
 }
 
 static int
@@ -1175,56 +1127,50 @@ g_apply(SkGroupDb *db, const SkOpHeader *op)
  * Slots, loading, redo
  * ------------------------------------------------------------------------
  */
-static SkGroupDb *
-gdb_find(RelFileNode rnode)
+/* The groups' row of the store-kind registry (kinds.c). */
+void
+sk_group_slot_init(SkSlot *s, int tranche_id)
 {
-	int			i;
+	SkGroupDb  *db = (SkGroupDb *) s;
 
-	for (i = 0; i < SK_MAX_GROUP_DBS; i++)
-		if (OidIsValid(sk_gshared->dbs[i].dbid) && RelFileNodeEquals(sk_gshared->dbs[i].rnode, rnode))
-			return &sk_gshared->dbs[i];
-	return NULL;
+	LWLockInitialize(&db->lock, tranche_id);
+	db->groups = InvalidDsaPointer;
+}
+
+void
+sk_group_lock_all(SkSlot *s, LWLockMode mode)
+{
+	LWLockAcquire(&((SkGroupDb *) s)->lock, mode);
+}
+
+bool
+sk_group_try_lock_all(SkSlot *s)
+{
+	return LWLockConditionalAcquire(&((SkGroupDb *) s)->lock, LW_EXCLUSIVE);
+}
+
+void
+sk_group_unlock_all(SkSlot *s)
+{
+	LWLockRelease(&((SkGroupDb *) s)->lock);
+}
+
+void
+sk_group_unload(SkSlot *s)
+{
+	db_clear((SkGroupDb *) s);
+}
+
+static inline bool
+gdb_is(SkGroupDb *db, RelFileNode rnode)
+{
+	return sk_slot_is(&db->slot, SK_STORE_GROUPS, rnode);
 }
 
 static SkGroupDb *
 gdb_get(Relation rel)
 {
-	SkGroupDb  *db;
-	int			i;
-
-	LWLockAcquire(&sk_gshared->lock, LW_SHARED);
-	db = gdb_find(rel->rd_node);
-	LWLockRelease(&sk_gshared->lock);
-	if (db)
-		return db;
-	LWLockAcquire(&sk_gshared->lock, LW_EXCLUSIVE);
-	db = gdb_find(rel->rd_node);
-	for (i = 0; i < SK_MAX_GROUP_DBS && !db; i++)
-		if (sk_gshared->dbs[i].dbid == rel->rd_node.dbNode ||
-			!OidIsValid(sk_gshared->dbs[i].dbid))
-			db = &sk_gshared->dbs[i];
-	for (i = 0; i < SK_MAX_GROUP_DBS && !db; i++)
-		if (!sk_store_exists(sk_gshared->dbs[i].rnode))
-			db = &sk_gshared->dbs[i];
-	if (!db)
-	{
-		LWLockRelease(&sk_gshared->lock);
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("too many databases use streamkv consumer groups at once"),
-				 errdetail("streamkv keeps the groups of at most %d databases in shared memory.",
-						   SK_MAX_GROUP_DBS)));
-	}
-	if (!RelFileNodeEquals(db->rnode, rel->rd_node) || !OidIsValid(db->dbid))
-	{
-		LWLockAcquire(&db->lock, LW_EXCLUSIVE);
-		db_clear(db);
-		db->dbid = rel->rd_node.dbNode;
-		db->rnode = rel->rd_node;
-		LWLockRelease(&db->lock);
-	}
-	LWLockRelease(&sk_gshared->lock);
-	return db;
+	return (SkGroupDb *) sk_slot_get(SK_STORE_GROUPS, rel->rd_node);
 }
 
 typedef struct GLoad
@@ -1279,35 +1225,26 @@ touch_members(SkGroupDb *db, int64 now)
 	db->replayed = false;
 }
 
-/* Caller holds db->lock exclusively. */
-static void
-gdb_load(SkGroupDb *db, Relation rel)
+/* Loads the groups.  Caller (sk_slot_load) holds db->lock exclusively. */
+void
+sk_group_load(SkSlot *s, Relation rel)
 {
+	SkGroupDb  *db = (SkGroupDb *) s;
 	SkMetaPageData meta;
 	GLoad		gl;
 	int64		now = sk_now_ms();
 
-	if (db->state != SK_DB_NOT_LOADED)
-		db_clear(db);
-	PG_TRY();
-	{
-		sk_read_meta(rel, &meta);
-		gl.db = db;
-		gl.maxseq = meta.chains[0].seq_base;
-		gl.nops = 0;
-		sk_chain_walk(rel, meta.chains[0].head, meta.chains[0].tail, gload_seq, &gl, false);
-	}
-	PG_CATCH();
-	{
-		db_clear(db);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	if (s->loads == 0)
+		db->compactions = 0;
+	sk_read_meta(rel, &meta);
+	gl.db = db;
+	gl.maxseq = meta.chains[0].seq_base;
+	gl.nops = 0;
+	sk_chain_walk(rel, meta.chains[0].head, meta.chains[0].tail, gload_seq, &gl, false);
 	db->applied_seq = gl.maxseq;
 	db->chain_ops = gl.nops;
 	db->snapshot_ops = gl.nops;
 	touch_members(db, now);
-	db->state = SK_DB_READY;
 }
 
 /* Locks rel's groups (loading them first when needed). */
@@ -1319,17 +1256,20 @@ gdb_lock(Relation rel, LWLockMode mode)
 		SkGroupDb  *db = gdb_get(rel);
 
 		LWLockAcquire(&db->lock, mode);
-		if (!RelFileNodeEquals(db->rnode, rel->rd_node) || db->dbid != rel->rd_node.dbNode)
+		if (!gdb_is(db, rel->rd_node))
 		{
 			LWLockRelease(&db->lock);
 			continue;
 		}
-		if (db->state == SK_DB_READY)
+		if (db->slot.state == SK_SLOT_READY)
+		{
+			sk_slot_touch(&db->slot);
 			return db;
+		}
 		LWLockRelease(&db->lock);
 		LWLockAcquire(&db->lock, LW_EXCLUSIVE);
-		if (db->state != SK_DB_READY && RelFileNodeEquals(db->rnode, rel->rd_node))
-			gdb_load(db, rel);
+		if (db->slot.state != SK_SLOT_READY && gdb_is(db, rel->rd_node))
+			sk_slot_load(&db->slot, rel);
 		LWLockRelease(&db->lock);
 	}
 }
@@ -1337,14 +1277,7 @@ gdb_lock(Relation rel, LWLockMode mode)
 static SkGroupDb *
 gdb_for_redo(RelFileNode rnode)
 {
-	SkGroupDb  *db;
-
-	if (sk_gshared == NULL)
-		return NULL;
-	LWLockAcquire(&sk_gshared->lock, LW_SHARED);
-	db = gdb_find(rnode);
-	LWLockRelease(&sk_gshared->lock);
-	return db;
+	return (SkGroupDb *) sk_slot_find(SK_STORE_GROUPS, rnode);
 }
 
 void
@@ -1355,7 +1288,7 @@ sk_group_redo_op(RelFileNode rnode, const SkOpHeader *op)
 	if (db == NULL)
 		return;
 	LWLockAcquire(&db->lock, LW_EXCLUSIVE);
-	if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode) &&
+	if (db->slot.state == SK_SLOT_READY && gdb_is(db, rnode) &&
 		op->seq > db->applied_seq)
 	{
 		if (g_apply(db, op))
@@ -1365,7 +1298,7 @@ sk_group_redo_op(RelFileNode rnode, const SkOpHeader *op)
 			db->replayed = true;
 		}
 		else
-			db->state = SK_DB_BROKEN;
+			db->slot.state = SK_SLOT_BROKEN;
 	}
 	LWLockRelease(&db->lock);
 }
@@ -1379,7 +1312,7 @@ sk_group_redo_switch(RelFileNode rnode, uint64 live_ops)
 		return;
 	/* also a barrier: a load in progress finishes before pages are reused */
 	LWLockAcquire(&db->lock, LW_EXCLUSIVE);
-	if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode))
+	if (db->slot.state == SK_SLOT_READY && gdb_is(db, rnode))
 	{
 		db->chain_ops = live_ops;
 		db->snapshot_ops = live_ops;
@@ -1474,50 +1407,32 @@ gctx_close(GCtx *c)
 
 static void g_maybe_compact(GCtx *c);
 
-/* Applies op to memory and appends it (caller holds the lock exclusively). */
+static bool
+g_apply_cb(void *target, const SkOpHeader *op)
+{
+	SkGroupDb  *db = (SkGroupDb *) target;
+
+	if (g_apply(db, op))
+		return true;
+	db->slot.state = SK_SLOT_BROKEN;	/* g_apply may have changed part of it */
+	return false;
+}
+
+/*
+ * Applies op to memory and appends it, through the write path every kind
+ * shares (slot.c).  Caller holds the lock exclusively.
+ */
 static void
 g_log(GCtx *c, SkOpHeader *op)
 {
 	SkGroupDb  *db = c->db;
-	SkChainPos	pos;
-	Size		size = MAXALIGN(SkOpSize(op));
-	const char *data = (const char *) op;
-	uint64		used = pg_atomic_read_u64(&sk_shared->mem_used);
+	bool		frees = (op->kind == SK_GOP_DELETE || op->kind == SK_GOP_ACK ||
+						 op->kind == SK_GOP_ARCHIVE);
 
-	if (op->kind != SK_GOP_DELETE && op->kind != SK_GOP_ACK && op->kind != SK_GOP_ARCHIVE &&
-		used + size + sizeof(SkSharePart) > sk_max_memory_bytes())
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("streamkv.max_memory reached"),
-				 errdetail("streamkv uses %llu bytes of %llu.",
-						   (unsigned long long) used,
-						   (unsigned long long) sk_max_memory_bytes()),
-				 errhint("Delete groups or keys, or raise streamkv.max_memory and restart.")));
-
-	op->seq = db->applied_seq + 1;
-	if (!g_apply(db, op))
-	{
-		db->state = SK_DB_BROKEN;
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("streamkv.max_memory reached"),
-				 errhint("Delete groups or keys, or raise streamkv.max_memory and restart.")));
-	}
-	pos.chain = 0;
-	pos.detached = false;
-	pos.head = pos.tail = InvalidBlockNumber;
-	pos.npages = 0;
-	PG_TRY();
-	{
-		sk_chain_append_ops(c->rel, &pos, &data, &size, 1, SK_STORE_GROUPS, NULL);
-	}
-	PG_CATCH();
-	{
-		db->state = SK_DB_BROKEN;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	db->applied_seq = op->seq;
+	/* a first delivery may allocate a share window too */
+	if (!frees)
+		sk_mem_check(MAXALIGN(SkOpSize(op)) + sizeof(SkSharePart));
+	sk_slot_log_op(&db->slot, c->rel, 0, op, frees, &db->applied_seq, g_apply_cb, db);
 	db->chain_ops++;
 	pfree(op);
 	g_maybe_compact(c);
@@ -4133,52 +4048,32 @@ sk_group_dead_letter_all(void)
 	return total;
 }
 
-void
-sk_group_maintain(void)
+/* One database's groups in the worker's round (loaded ones only). */
+static void
+maintain_db(SkSlot *s, void *arg)
 {
-	int			i;
-	static int64 last_dlq_check = 0;
-	int64		now = sk_now_ms();
-	bool		check_dlq = now - last_dlq_check >= 1000;	/* once a second */
+	SkGroupDb  *db = (SkGroupDb *) s;
+	bool		check_dlq = *(bool *) arg;
+	RelFileNode rnode = s->key.rnode;
+	GCtx		c;
+	int			k;
+	bool		want_dlq = false;
 
-	if (check_dlq)
-		last_dlq_check = now;
-
-	for (i = 0; i < SK_MAX_GROUP_DBS; i++)
 	{
-		SkGroupDb  *db = &sk_gshared->dbs[i];
-		RelFileNode rnode;
-		bool		ready;
-		GCtx		c;
-		int			k;
-		bool		want_dlq = false;
-
-		LWLockAcquire(&sk_gshared->lock, LW_SHARED);
-		ready = OidIsValid(db->dbid) && db->state == SK_DB_READY;
-		rnode = db->rnode;
-		LWLockRelease(&sk_gshared->lock);
-		if (!ready)
-			continue;
+		if (s->state != SK_SLOT_READY || !gdb_is(db, rnode))
+			return;
 		if (!sk_store_exists(rnode))
 		{
 			/* dropped (DROP EXTENSION, DROP DATABASE): forget the copy */
-			LWLockAcquire(&sk_gshared->lock, LW_EXCLUSIVE);
-			LWLockAcquire(&db->lock, LW_EXCLUSIVE);
-			if (RelFileNodeEquals(db->rnode, rnode))
-			{
-				db_clear(db);
-				db->dbid = InvalidOid;
-			}
-			LWLockRelease(&db->lock);
-			LWLockRelease(&sk_gshared->lock);
-			continue;
+			sk_slot_forget(SK_STORE_GROUPS, rnode);
+			return;
 		}
 		c.rel = CreateFakeRelcacheEntry(rnode);
 		c.db = db;
 		LWLockAcquire(&db->lock, LW_EXCLUSIVE);
 		c.locked = true;
 		c.now = sk_now_ms();
-		if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode))
+		if (db->slot.state == SK_SLOT_READY && gdb_is(db, rnode))
 		{
 			for (k = db->ngroups - 1; k >= 0; k--)
 			{
@@ -4213,7 +4108,7 @@ sk_group_maintain(void)
 		if (check_dlq)
 		{
 			LWLockAcquire(&db->lock, LW_SHARED);
-			if (db->state == SK_DB_READY && RelFileNodeEquals(db->rnode, rnode))
+			if (db->slot.state == SK_SLOT_READY && gdb_is(db, rnode))
 				for (k = 0; k < db->ngroups && !want_dlq; k++)
 					want_dlq = share_has_dead(db_group(db, k), c.now);
 			LWLockRelease(&db->lock);
@@ -4221,6 +4116,19 @@ sk_group_maintain(void)
 		if (want_dlq)
 			sk_worker_request_dead_letters(rnode.dbNode);
 	}
+}
+
+/* The worker's round for consumer groups (kinds.c). */
+void
+sk_group_maintain(MemoryContext roundcxt)
+{
+	static int64 last_dlq_check = 0;
+	int64		now = sk_now_ms();
+	bool		check_dlq = now - last_dlq_check >= 1000;	/* once a second */
+
+	if (check_dlq)
+		last_dlq_check = now;
+	sk_slot_foreach(SK_STORE_GROUPS, maintain_db, &check_dlq);
 }
 
 PG_FUNCTION_INFO_V1(sk_group_compact);

@@ -26,9 +26,35 @@
 
 extern int	sk_offsets_retention_s;
 
-extern Size sk_group_shmem_size(void);
-extern void sk_group_shmem_init(void *ptr, bool found, int tranche_id);
-extern void sk_group_maintain(void);
+#include "slot.h"
+
+/*
+ * Locking: lock (tranche "streamkv groups") guards everything of the
+ * database's groups; the slot's state changes only under it, exclusively.
+ */
+/* A database's consumer groups: a slot of the slot table (slot.h). */
+typedef struct SkGroupDb
+{
+	SkSlot		slot;			/* key.rnode: the database's groups store */
+	LWLock		lock;
+	uint64		applied_seq;
+	uint64		chain_ops;
+	uint64		snapshot_ops;	/* operations written by the last compaction */
+	uint64		compactions;
+	bool		replayed;		/* redo changed it: heartbeat times are stale */
+	int32		ngroups;
+	int32		cap;
+	dsa_pointer groups;			/* dsa_pointer[cap] of SkGroup */
+} SkGroupDb;
+
+/* The groups' row of the store-kind registry (kinds.c) */
+extern void sk_group_slot_init(SkSlot *s, int tranche_id);
+extern void sk_group_lock_all(SkSlot *s, LWLockMode mode);
+extern bool sk_group_try_lock_all(SkSlot *s);
+extern void sk_group_unlock_all(SkSlot *s);
+extern void sk_group_load(SkSlot *s, Relation rel);
+extern void sk_group_unload(SkSlot *s);
+extern void sk_group_maintain(MemoryContext roundcxt);
 extern int	sk_group_dead_letter_all(void);
 
 /* worker.c: starts a dead-letter worker in the database unless one runs */

@@ -36,11 +36,6 @@ topic_desc_seq(StringInfo buf, const char *data, Size len)
 	appendStringInfo(buf, " first record offset " INT64_FORMAT, off);
 }
 
-static void
-groups_shmem_init(void *ptr, bool found)
-{
-	sk_group_shmem_init(ptr, found, sk_kind_tranche(SK_STORE_GROUPS));
-}
 
 typedef struct GroupRedoArg
 {
@@ -75,11 +70,6 @@ groups_desc_seq(StringInfo buf, const char *data, Size len)
 	sk_op_desc(buf, data, len, len >= 1 ? sk_group_op_name((uint8) data[0]) : NULL);
 }
 
-static void
-groups_maintain(MemoryContext roundcxt)
-{
-	sk_group_maintain();
-}
 
 /* ---- the registry ------------------------------------------------------ */
 
@@ -122,12 +112,17 @@ const SkStoreKind sk_store_kinds[] = {
 		.kind = SK_STORE_GROUPS,
 		.name = "groups",
 		.chain_name = "chain",
-		.shmem_size = sk_group_shmem_size,
-		.shmem_init = groups_shmem_init,
+		.slot_size = sizeof(SkGroupDb),
+		.slot_init = sk_group_slot_init,
+		.lock_all = sk_group_lock_all,
+		.try_lock_all = sk_group_try_lock_all,
+		.unlock_all = sk_group_unlock_all,
+		.load = sk_group_load,
+		.unload = sk_group_unload,
 		.redo_seq = groups_redo_seq,
 		.redo_switch = groups_redo_switch,
 		.desc_seq = groups_desc_seq,
-		.maintain = groups_maintain,
+		.maintain = sk_group_maintain,
 	},
 };
 
