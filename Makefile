@@ -18,7 +18,11 @@ PG_CPPFLAGS = -I$(srcdir)/src
 # CFLAGS, not CPPFLAGS: the bitcode compile (clang, for JIT) shares CPPFLAGS
 # and would overwrite src/x.d with a rule for src/x.bc, hiding x.o's headers.
 PG_CFLAGS = -MMD -MP
-SHLIB_LINK = -lm
+# -Bsymbolic: calls between streamkv's own files bind to streamkv's
+# functions, never to a same-named function of the postgres executable or of
+# another library (e.g. the parser's make_op); PostgreSQL 15 has no
+# -fvisibility=hidden for extensions.
+SHLIB_LINK = -lm -Wl,-Bsymbolic
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=results/regress

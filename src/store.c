@@ -722,6 +722,11 @@ sk_pk_prefix(char *p, uint8 flags, bool newblock, uint8 block_id,
  * record's critical section (e.g. when the relation cannot be extended); an
  * operation that spans several records and fails between them leaves an
  * incomplete op at the chain's end, which readers ignore.
+ *
+ * Why one function of about 290 lines: each WAL record's page layout, its
+ * critical section and its registration of the same items must agree item
+ * for item; planning, writing and logging a record are kept together so
+ * that they cannot drift apart (the hot path of every write).
  */
 XLogRecPtr
 sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,

@@ -4,13 +4,17 @@
  *	  Declarations shared by streamkv's subsystems: GUCs, the resource
  *	  manager id, shared memory and the per-database in-memory state.
  *
- * Layout of the extension (DESIGN.md):
+ * Layout of the extension (docs/architecture.md describes it whole):
  *	  streamkv.c  _PG_init, GUCs, shared memory, commit-time flush, utility hook
+ *	  kinds.c     the registries: store kinds and keyspace value types
+ *	  slot.c      the slot table every store kind uses; the shared write path
  *	  store.c     the page store: stub index AM, metapage, chains, free list
  *	  wal.c       the custom WAL resource manager (redo, desc, identify, mask)
- *	  kvmem.c     the in-memory copy of a keyspace (hash tables in a DSA area)
- *	  keyspace.c  the Redis-style SQL functions
- *	  worker.c    the maintenance background worker (expiry, compaction)
+ *	  kvmem.c     the in-memory keyspace (hash tables in the DSA area)
+ *	  type_*.c    keyspace value types (string, hash)
+ *	  keyspace.c, ks_*.c      the Redis-style SQL functions
+ *	  topic_*.c   Kafka-style topics; group*.c, share_group.c: consumer groups
+ *	  worker.c    the maintenance background worker
  *
  *-------------------------------------------------------------------------
  */

@@ -80,7 +80,8 @@ my $check = sub {
 	}
 	is($wrong, 0, "$what: every database reads all its keys, twice round");
 	my $unloads = $n->safe_psql('db1', "SELECT unloads FROM streamkv.slots() WHERE kind = 'keyspace'");
-	my $loads = $n->safe_psql('db1', 'SELECT loads FROM streamkv.info()');
+	my ($loads, $own_unloads) = split /\|/, $n->safe_psql('db1', 'SELECT loads, unloads FROM streamkv.info()');
+	cmp_ok($own_unloads, '>', 0, "$what: info().unloads counts db1's keyspace unloads ($own_unloads)");
 	cmp_ok($unloads, '>', 0, "$what: idle keyspaces were unloaded ($unloads unloads)");
 	cmp_ok($loads, '>', 1, "$what: db1's keyspace was loaded again ($loads loads)");
 	my ($used, $limit) = split /\|/, $n->safe_psql('db1', 'SELECT memory_used, memory_limit FROM streamkv.info()');
