@@ -11,7 +11,14 @@
 # on 127.0.0.1: 6395 (--save '' --appendonly no), 6396 (AOF, appendfsync always), 6397 (AOF,
 # appendfsync everysec). Everything is stopped at exit. Output: stdout and bench/out/keyspace-<date>.md.
 #
+# BENCH_ONLY=writes runs only table 0; BENCH_ROUNDS (default 2) sets its rounds.
+#
 # Rows of the tables:
+#  0. single writes against their floors: set/incr/hset with synchronous_commit=off vs
+#     `SELECT pg_logical_emit_message(false,'x','y')` (one non-transactional WAL record per statement,
+#     the floor of any logged write), two clients on one key vs random keys, get vs SELECT 1, set with
+#     synchronous_commit=on vs a 1-row INSERT, and 1M sets of new keys in one statement vs
+#     INSERT ... SELECT into a (k text PRIMARY KEY, v text) table; best of interleaved rounds.
 #  1. per call: one command per statement/request, 2 clients. streamkv = pgbench -M prepared -c 2 -j 2
 #     -T BENCH_SECONDS of `SELECT streamkv.<op>(...)` on keys random over 100k; "SELECT 1" = the same
 #     pgbench with `SELECT 1` (the floor of a SQL round trip; run before and after, mean used);
@@ -152,6 +159,62 @@ INSERT INTO bench_floor VALUES (:k);
 EOF2
 chmod a+r "$WORK/pgb/commit.sql"
 
+# ---- 0. single writes against the WAL floor (issue "fast single writes") --------------------------
+# The floor of any WAL-logged statement: one non-transactional WAL record per statement,
+# pg_logical_emit_message(false, ...), like a streamkv write. Rounds interleave the floor and each op
+# (this VM drifts); the best of BENCH_ROUNDS is reported for both sides.
+cat >"$WORK/pgb/emit.sql" <<'EOF2'
+SELECT pg_logical_emit_message(false, 'x', 'y');
+EOF2
+cat >"$WORK/pgb/set_onekey.sql" <<'EOF2'
+SELECT streamkv.set('hot', 'value');
+EOF2
+chmod a+r "$WORK/pgb/emit.sql" "$WORK/pgb/set_onekey.sql"
+ROUNDS=${BENCH_ROUNDS:-2}
+declare -A W
+best() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (a == "ERR") a = 0; if (b == "ERR") b = 0; print (a+0 > b+0) ? a : b }'; }
+say "single writes: ${ROUNDS} rounds of pgbench ${SECS}s, TCP, 2 clients"
+for r in $(seq 1 "$ROUNDS"); do
+	q 'SELECT streamkv.flushdb()' >/dev/null
+	for op in emit set incr hset set_onekey select1 get; do
+		W[off,$op]=$(best "${W[off,$op]:-0}" "$(pgb 127.0.0.1 off "$WORK/pgb/$op.sql")")
+	done
+	for op in commit set; do
+		W[on,$op]=$(best "${W[on,$op]:-0}" "$(pgb 127.0.0.1 on "$WORK/pgb/$op.sql")")
+	done
+	say "  round $r: off emit ${W[off,emit]} set ${W[off,set]} incr ${W[off,incr]} hset ${W[off,hset]} onekey ${W[off,set_onekey]} select1 ${W[off,select1]} get ${W[off,get]}; on INSERT ${W[on,commit]} set ${W[on,set]}"
+done
+q 'SELECT streamkv.flushdb()' >/dev/null
+q 'DROP TABLE IF EXISTS tpk' >/dev/null
+q 'CREATE TABLE tpk (k text PRIMARY KEY, v text)' >/dev/null
+W[1m,set]=$(psql_ms on "SELECT count(streamkv.set('k' || i, 'v')) FROM generate_series(1, $N1M) i")
+W[1m,insert]=$(psql_ms on "INSERT INTO tpk SELECT 'k' || i, 'v' FROM generate_series(1, $N1M) i")
+q 'DROP TABLE IF EXISTS tpk' >/dev/null
+q 'SELECT streamkv.flushdb()' >/dev/null
+say "  1M in one statement: set ${W[1m,set]} ms, INSERT into a primary-key table ${W[1m,insert]} ms"
+writes_table() {
+	echo "## 0. Single writes against their floors (pgbench -M prepared -c 2 -j 2 -T $SECS, TCP, best of $ROUNDS interleaved rounds)"
+	echo
+	echo "| measure | synchronous_commit | streamkv tps | floor | floor tps | **ratio** | goal |"
+	echo "|---|---|---:|---|---:|---:|---|"
+	for op in set incr hset; do
+		echo "| \`$op\`, random keys | off | $(fmt "${W[off,$op]}") | \`pg_logical_emit_message(false,'x','y')\` | $(fmt "${W[off,emit]}") | **$(ratio "${W[off,$op]}" "${W[off,emit]}")** | ≥ 0.9 |"
+	done
+	echo "| \`set\`, both clients on one key | off | $(fmt "${W[off,set_onekey]}") | \`set\`, random keys | $(fmt "${W[off,set]}") | **$(ratio "${W[off,set_onekey]}" "${W[off,set]}")** | ≥ 0.8 |"
+	echo "| \`get\`, random keys | off | $(fmt "${W[off,get]}") | \`SELECT 1\` | $(fmt "${W[off,select1]}") | **$(ratio "${W[off,get]}" "${W[off,select1]}")** | ≥ 0.95 |"
+	echo "| \`set\`, random keys | on | $(fmt "${W[on,set]}") | 1-row \`INSERT\` (logged table) | $(fmt "${W[on,commit]}") | **$(ratio "${W[on,set]}" "${W[on,commit]}")** | ≥ 1.0 |"
+	local so io
+	so=$(ops_per_s $N1M "${W[1m,set]}"); io=$(ops_per_s $N1M "${W[1m,insert]}")
+	echo "| 1,000,000 \`set\` of new keys in one statement (ops/s) | on | $(fmt "$so") | \`INSERT … SELECT\` into \`(k text PRIMARY KEY, v text)\` | $(fmt "$io") | **$(ratio "$so" "$io")** | ≥ 2 |"
+	echo
+}
+if [ "${BENCH_ONLY:-}" = writes ]; then
+	OUT=$REPO/bench/out/keyspace-writes-$(date -u +%Y%m%d-%H%M).md
+	mkdir -p "$REPO/bench/out"
+	{ echo "# streamkv single-write benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"; echo; writes_table; } | tee "$OUT"
+	exit 0
+fi
+
 OPS=(set get incr hset)
 declare -A T   # T[transport,sync,op] -> tps; op select1 = SELECT 1 (mean of before/after), commit_<op> = 1-row INSERT run before <op>
 declare -A R   # R[redisconfig,sync,op] -> rps, measured right after the matching pgbench run
@@ -260,6 +323,7 @@ done
 	echo "$(uname -n), $(nproc) cores, $("$IBIN/postgres" --version), $(redis-server --version | awk '{print $3}'),"
 	echo "commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo '+dirty'), BENCH_SECONDS=$SECS, fsync on, 2 clients."
 	echo
+	writes_table
 	echo "## 1. One call per statement (pgbench -M prepared -c 2 -j 2 -T $SECS; redis-benchmark -c 2; keys random over $KEYS)"
 	echo
 	echo "synchronous_commit=on is paired with redis AOF appendfsync always (durable), =off with appendfsync everysec."

@@ -55,6 +55,7 @@ extern void sk_group_unlock_all(SkSlot *s);
 extern void sk_group_load(SkSlot *s, Relation rel);
 extern void sk_group_unload(SkSlot *s);
 extern void sk_group_maintain(MemoryContext roundcxt);
+extern void sk_group_define_gucs(void);
 extern int	sk_group_dead_letter_all(void);
 
 /* worker.c: starts a dead-letter worker in the database unless one runs */

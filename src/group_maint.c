@@ -14,10 +14,23 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "group_int.h"
 
 /* GUC streamkv.offsets_retention (s): Kafka's offsets.retention.minutes */
 int			sk_offsets_retention_s = 7 * 24 * 3600;
+
+void
+sk_group_define_gucs(void)
+{
+	DefineCustomIntVariable("streamkv.offsets_retention",
+							"How long a consumer group's offsets are kept after the group became empty (and after its last commit).",
+							"Kafka's offsets.retention.minutes; the maintenance worker deletes such groups.",
+							&sk_offsets_retention_s,
+							7 * 24 * 3600, 1, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+}
 
 
 /* ------------------------------------------------------------------------

@@ -34,6 +34,9 @@ typedef struct SkStoreKind
 	const char *name;			/* in messages, info() and the LWLock tranche */
 	const char *chain_name;		/* what a chain is in this kind ("shard", "partition") */
 
+	/* the kind's GUCs, defined in _PG_init (may be NULL) */
+	void		(*define_gucs) (void);
+
 	/* fixed shared memory of the kind (may be 0/NULL) */
 	Size		(*shmem_size) (void);
 	void		(*shmem_init) (void *ptr, bool found);

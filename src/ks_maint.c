@@ -15,7 +15,37 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "keyspace_int.h"
+
+/* GUCs of keyspace maintenance */
+double		sk_compact_dead_fraction = 0.5;
+int			sk_compact_min_pages = 8;
+int			sk_expire_sample = 1000;
+
+void
+sk_keyspace_define_gucs(void)
+{
+	DefineCustomRealVariable("streamkv.compact_dead_fraction",
+							 "Fraction of dead operations in a keyspace shard's chain that triggers its compaction.",
+							 NULL,
+							 &sk_compact_dead_fraction,
+							 0.5, 0.05, 0.95,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.compact_min_pages",
+							"Chains shorter than this many pages are never compacted by the worker.",
+							NULL,
+							&sk_compact_min_pages,
+							8, 1, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.expire_sample",
+							"Hash buckets per shard the worker examines for expired keys each round.",
+							NULL,
+							&sk_expire_sample,
+							1000, 1, 1000000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
 #include "kinds.h"
 
 

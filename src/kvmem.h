@@ -160,6 +160,7 @@ extern void sk_keyspace_redo_seq(RelFileNode rnode, uint16 chain, const char *da
 extern void sk_keyspace_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
 extern void sk_keyspace_redo_flush(RelFileNode rnode);
 extern void sk_keyspace_maintain(MemoryContext roundcxt);
+extern void sk_keyspace_define_gucs(void);
 extern void sk_keyspace_desc_seq(StringInfo buf, const char *data, Size len);
 
 extern SkKey *sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash);

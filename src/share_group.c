@@ -396,9 +396,8 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	share_names(&c, group, topic, dlq);
 	sk_topic_open(&tr, topic, false, AccessShareLock);
-	/* (a catalog from an older install script may pass only four arguments) */
-	acks = ack_pairs(PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL,
-					 PG_NARGS() > 5 && !PG_ARGISNULL(5) ? PG_GETARG_ARRAYTYPE_P(5) : NULL,
+	acks = ack_pairs(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
+					 PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5),
 					 &tr, &nacks);
 	if (nacks > 0)
 	{

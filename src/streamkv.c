@@ -57,11 +57,6 @@ PG_MODULE_MAGIC;
 
 /* GUCs */
 int			sk_max_memory_kb = 256 * 1024;
-int			sk_worker_naptime_ms = 100;
-double		sk_compact_dead_fraction = 0.5;
-int			sk_compact_min_pages = 8;
-int			sk_expire_sample = 1000;
-bool		sk_worker_enabled = true;
 
 SkShared   *sk_shared = NULL;
 
@@ -77,6 +72,7 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 void		_PG_init(void);
 extern void sk_worker_register(void);
+extern void sk_worker_define_gucs(void);
 
 Size
 sk_max_memory_bytes(void)
@@ -437,6 +433,8 @@ sk_ProcessUtility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree
 void
 _PG_init(void)
 {
+	int			i;
+
 	/* the utility hook protects stores even without preloading */
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = sk_ProcessUtility;
@@ -450,42 +448,11 @@ _PG_init(void)
 							&sk_max_memory_kb,
 							256 * 1024, 4 * 1024, INT_MAX / 2,
 							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
-	DefineCustomIntVariable("streamkv.worker_naptime",
-							"Time between rounds of the maintenance worker (expiry, compaction).",
-							NULL,
-							&sk_worker_naptime_ms,
-							100, 10, 60 * 1000,
-							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("streamkv.offsets_retention",
-							"How long a consumer group's offsets are kept after the group became empty (and after its last commit).",
-							"Kafka's offsets.retention.minutes; the maintenance worker deletes such groups.",
-							&sk_offsets_retention_s,
-							7 * 24 * 3600, 1, INT_MAX,
-							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
-	DefineCustomRealVariable("streamkv.compact_dead_fraction",
-							 "Fraction of dead operations in a keyspace shard's chain that triggers its compaction.",
-							 NULL,
-							 &sk_compact_dead_fraction,
-							 0.5, 0.05, 0.95,
-							 PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("streamkv.compact_min_pages",
-							"Chains shorter than this many pages are never compacted by the worker.",
-							NULL,
-							&sk_compact_min_pages,
-							8, 1, INT_MAX,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("streamkv.expire_sample",
-							"Hash buckets per shard the worker examines for expired keys each round.",
-							NULL,
-							&sk_expire_sample,
-							1000, 1, 1000000,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomBoolVariable("streamkv.worker",
-							 "Runs the maintenance worker (expiry, compaction) on the primary.",
-							 NULL,
-							 &sk_worker_enabled,
-							 true,
-							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	/* the GUCs of each kind and of the worker, defined by their owners */
+	for (i = 0; i < sk_nstore_kinds; i++)
+		if (sk_store_kinds[i].define_gucs)
+			sk_store_kinds[i].define_gucs();
+	sk_worker_define_gucs();
 	MarkGUCPrefixReserved("streamkv");
 
 	sk_rmgr_register();

@@ -52,6 +52,28 @@
 PGDLLEXPORT void sk_worker_main(Datum arg);
 PGDLLEXPORT void sk_dead_letter_worker_main(Datum arg);
 void		sk_worker_register(void);
+void		sk_worker_define_gucs(void);
+
+/* GUCs of the worker */
+int			sk_worker_naptime_ms = 100;
+bool		sk_worker_enabled = true;
+
+void
+sk_worker_define_gucs(void)
+{
+	DefineCustomIntVariable("streamkv.worker_naptime",
+							"Time between rounds of the maintenance worker (expiry, compaction).",
+							NULL,
+							&sk_worker_naptime_ms,
+							100, 10, 60 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomBoolVariable("streamkv.worker",
+							 "Runs the maintenance worker (expiry, compaction) on the primary.",
+							 NULL,
+							 &sk_worker_enabled,
+							 true,
+							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+}
 
 /*
  * Dead-letter workers: the maintenance worker has no database connection, so
