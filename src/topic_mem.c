@@ -414,10 +414,15 @@ part_note_lsn(SkPartition *p, XLogRecPtr lsn, int64 end)
 {
 	if (p->nring == SK_DURABLE_RING)
 	{
-		/* coarser but safe: the newest entry covers more offsets */
-		p->ring_lsn[SK_DURABLE_RING - 1] = lsn;
-		p->ring_end[SK_DURABLE_RING - 1] = end;
-		return;
+		/*
+		 * Full: the oldest pair goes, so its offsets become readable with
+		 * the next one's LSN (coarser but safe).  Replacing the newest pair
+		 * instead kept the high watermark at the 15th pair for as long as a
+		 * producer kept appending.
+		 */
+		memmove(&p->ring_lsn[0], &p->ring_lsn[1], sizeof(XLogRecPtr) * (SK_DURABLE_RING - 1));
+		memmove(&p->ring_end[0], &p->ring_end[1], sizeof(int64) * (SK_DURABLE_RING - 1));
+		p->nring--;
 	}
 	p->ring_lsn[p->nring] = lsn;
 	p->ring_end[p->nring] = end;
