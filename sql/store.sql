@@ -43,3 +43,11 @@ SELECT memory_limit > 0 AS has_limit, store_pages >= 1 AS has_pages, loads >= 1 
 DROP INDEX streamkv.keyspace_store;
 DROP TABLE streamkv.store_anchor;
 SELECT streamkv.get('survivor') IS NULL AS flushed;
+-- the store is found again after DROP and CREATE EXTENSION in the same session
+-- (the backend remembers its OID and checks it)
+SELECT streamkv.set('before_drop', 'x');
+DROP EXTENSION streamkv CASCADE;
+CREATE EXTENSION streamkv;
+SELECT streamkv.get('before_drop') IS NULL AS empty_new_store, streamkv.set('after', 'y');
+SELECT streamkv.get('after');
+SELECT count(*) FROM streamkv.slots() WHERE kind = 'keyspace' AND slots >= 1;

@@ -23,19 +23,13 @@
 
 
 
-Oid
-groups_store_oid(void)
-{
-	return sk_named_store_oid("groups_store", false);
-}
-
 void
 gctx_open(GCtx *c, bool write)
 {
 	sk_check_preloaded();
 	if (write)
 		sk_check_writable();
-	c->rel = index_open(groups_store_oid(), write ? RowExclusiveLock : AccessShareLock);
+	c->rel = sk_open_named_store("groups_store", write ? RowExclusiveLock : AccessShareLock);
 	c->db = NULL;
 	c->now = sk_now_ms();
 	c->locked = false;

@@ -366,7 +366,6 @@ extern SkGroupDb * gdb_for_redo(RelFileNode rnode);
 extern void sk_group_redo_op(RelFileNode rnode, const SkOpHeader *op);
 extern void sk_group_redo_switch(RelFileNode rnode, uint64 live_ops);
 extern const char * sk_group_op_name(uint8 kind);
-extern Oid groups_store_oid(void);
 extern void gctx_open(GCtx *c, bool write);
 extern void gctx_lock(GCtx *c, LWLockMode mode);
 extern void gctx_unlock(GCtx *c);

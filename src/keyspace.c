@@ -41,8 +41,7 @@ ctx_open(SkCtx *c, bool write)
 	sk_check_preloaded();
 	if (write)
 		sk_check_writable();
-	c->rel = index_open(sk_keyspace_store_oid(false),
-						write ? RowExclusiveLock : AccessShareLock);
+	c->rel = sk_open_named_store("keyspace_store", write ? RowExclusiveLock : AccessShareLock);
 	c->db = NULL;
 	c->now = sk_now_ms();
 }

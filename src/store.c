@@ -49,6 +49,7 @@
 
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
+#include "access/relation.h"
 #include "access/reloptions.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
@@ -522,6 +523,43 @@ Oid
 sk_keyspace_store_oid(bool missing_ok)
 {
 	return sk_named_store_oid("keyspace_store", missing_ok);
+}
+
+/*
+ * Opens the database's store relname (keyspace_store, groups_store) with
+ * lockmode.  The OID found by name is remembered for the next call (two
+ * catalog-cache lookups less per command) and checked once the relation is
+ * locked: still an index of that name in schema streamkv, or it is looked
+ * up again (DROP EXTENSION and CREATE EXTENSION make a new store).
+ */
+Relation
+sk_open_named_store(const char *relname, LOCKMODE lockmode)
+{
+	static Oid	cached_relid[2];
+	static Oid	cached_nsp[2];
+	static Oid	cached_db[2];
+	int			slot = strcmp(relname, "keyspace_store") == 0 ? 0 : 1;
+	Relation	rel;
+	Oid			relid;
+
+	if (cached_db[slot] == MyDatabaseId && OidIsValid(cached_relid[slot]))
+	{
+		rel = try_relation_open(cached_relid[slot], lockmode);
+		if (rel != NULL)
+		{
+			if (rel->rd_rel->relkind == RELKIND_INDEX &&
+				RelationGetNamespace(rel) == cached_nsp[slot] &&
+				strcmp(RelationGetRelationName(rel), relname) == 0)
+				return rel;
+			relation_close(rel, lockmode);
+		}
+	}
+	relid = sk_named_store_oid(relname, false);
+	rel = index_open(relid, lockmode);
+	cached_relid[slot] = relid;
+	cached_nsp[slot] = RelationGetNamespace(rel);
+	cached_db[slot] = MyDatabaseId;
+	return rel;
 }
 
 /* ------------------------------------------------------------------------

@@ -264,6 +264,7 @@ extern XLogRecPtr sk_chain_truncate(Relation rel, uint16 chain, BlockNumber new_
 									BlockNumber last_freed, uint32 nfreed, int64 new_log_start);
 extern Oid	sk_keyspace_store_oid(bool missing_ok);
 extern Oid	sk_named_store_oid(const char *relname, bool missing_ok);
+extern Relation sk_open_named_store(const char *relname, LOCKMODE lockmode);
 extern void sk_read_meta(Relation rel, SkMetaPageData *meta);
 
 /* Where a chain is: a chain of the metapage, or a detached one. */
