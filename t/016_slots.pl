@@ -80,10 +80,17 @@ my $check = sub {
 	}
 	is($wrong, 0, "$what: every database reads all its keys, twice round");
 	my $unloads = $n->safe_psql('db1', "SELECT unloads FROM streamkv.slots() WHERE kind = 'keyspace'");
-	my ($loads, $own_unloads) = split /\|/, $n->safe_psql('db1', 'SELECT loads, unloads FROM streamkv.info()');
-	cmp_ok($own_unloads, '>', 0, "$what: info().unloads counts db1's keyspace unloads ($own_unloads)");
 	cmp_ok($unloads, '>', 0, "$what: idle keyspaces were unloaded ($unloads unloads)");
-	cmp_ok($loads, '>', 1, "$what: db1's keyspace was loaded again ($loads loads)");
+	# which keyspaces were unloaded depends on timing (LRU); count over all twelve
+	my ($own, $reloaded) = (0, 0);
+	for my $i (1 .. $nbig)
+	{
+		my ($loads, $u) = split /\|/, $n->safe_psql("db$i", 'SELECT loads, unloads FROM streamkv.info()');
+		$own += $u;
+		$reloaded++ if $loads > 1;
+	}
+	cmp_ok($own, '>', 0, "$what: info().unloads of the databases count $own unloads");
+	cmp_ok($reloaded, '>', 0, "$what: $reloaded keyspaces were loaded again after an unload");
 	my ($used, $limit) = split /\|/, $n->safe_psql('db1', 'SELECT memory_used, memory_limit FROM streamkv.info()');
 	cmp_ok($used, '<=', $limit, "$what: memory used $used stays under the limit $limit");
 };
