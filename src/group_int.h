@@ -172,12 +172,6 @@ typedef struct OffIter
 	int32		left;
 } OffIter;
 
-typedef struct GLoad
-{
-	SkGroupDb  *db;
-	uint64		maxseq;
-	uint64		nops;
-} GLoad;
 
 /* ------------------------------------------------------------------------
  * The write path
@@ -357,8 +351,6 @@ extern bool sk_group_try_lock_all(SkSlot *s);
 extern void sk_group_unlock_all(SkSlot *s);
 extern void sk_group_unload(SkSlot *s);
 extern SkGroupDb * gdb_get(Relation rel);
-extern void gload_op(const SkOpHeader *op, void *arg);
-extern bool gload_seq(const char *data, Size len, BlockNumber start_blk, void *arg);
 extern void touch_members(SkGroupDb *db, int64 now);
 extern void sk_group_load(SkSlot *s, Relation rel);
 extern SkGroupDb * gdb_lock(Relation rel, LWLockMode mode);

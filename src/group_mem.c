@@ -993,30 +993,6 @@ gdb_get(Relation rel)
 }
 
 
-void
-gload_op(const SkOpHeader *op, void *arg)
-{
-	GLoad	   *gl = (GLoad *) arg;
-
-	if (!g_apply(gl->db, op))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("streamkv.max_memory is too small to load the consumer groups of this database"),
-				 errhint("Raise streamkv.max_memory (currently %d kB) and restart the server.",
-						 sk_max_memory_kb)));
-	if (op->seq > gl->maxseq)
-		gl->maxseq = op->seq;
-}
-
-bool
-gload_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
-{
-	GLoad	   *gl = (GLoad *) arg;
-
-	gl->nops += sk_for_each_op(data, len, gload_op, arg);
-	return true;
-}
-
 /*
  * Heartbeat times are not durable: after a load, or on a promoted standby
  * whose copy redo kept, every member gets a full session timeout from now.
@@ -1044,19 +1020,14 @@ sk_group_load(SkSlot *s, Relation rel)
 {
 	SkGroupDb  *db = (SkGroupDb *) s;
 	SkMetaPageData meta;
-	GLoad		gl;
 	int64		now = sk_now_ms();
 
 	if (s->loads == 0)
 		db->compactions = 0;
 	sk_read_meta(rel, &meta);
-	gl.db = db;
-	gl.maxseq = meta.chains[0].seq_base;
-	gl.nops = 0;
-	sk_chain_walk(rel, meta.chains[0].head, meta.chains[0].tail, gload_seq, &gl, false);
-	db->applied_seq = gl.maxseq;
-	db->chain_ops = gl.nops;
-	db->snapshot_ops = gl.nops;
+	sk_slot_load_ops(rel, &meta.chains[0], g_apply_cb, db, "consumer groups",
+					 &db->applied_seq, &db->chain_ops);
+	db->snapshot_ops = db->chain_ops;
 	touch_members(db, now);
 }
 

@@ -99,14 +99,6 @@ make_op(SkOpKind kind, const char *key, Size klen, const char *field, Size flen,
 }
 
 
-bool
-ks_apply(void *target, const SkOpHeader *op)
-{
-	KsApply    *a = (KsApply *) target;
-
-	return sk_mem_apply(a->db, a->sh, op);
-}
-
 /*
  * Logs and applies op to shard (whose lock the caller holds exclusively),
  * through the write path every kind shares (slot.c).
@@ -116,11 +108,10 @@ log_op(SkCtx *c, int shard, SkOpHeader *op)
 {
 	SkDb	   *db = c->db;
 	SkShard    *sh = &db->shards[shard];
-	KsApply		a = {db, sh};
 	bool		frees = (op->kind == SK_OP_DEL || op->kind == SK_OP_EXPIRED ||
 						 op->kind == SK_OP_HDEL || op->kind == SK_OP_EXPIRE);
 
-	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, ks_apply, &a);
+	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, sk_keyspace_apply, sh);
 	sh->chain_ops++;
 	if (op->kind == SK_OP_EXPIRED)
 		pg_atomic_fetch_add_u64(&db->expired_keys, 1);

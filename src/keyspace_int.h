@@ -47,13 +47,6 @@ typedef struct SkCtx
 #define KEYARG(n, kp, kl) \
 	do { text *t_ = PG_GETARG_TEXT_PP(n); kp = VARDATA_ANY(t_); kl = VARSIZE_ANY_EXHDR(t_); } while (0)
 
-/* Applies a keyspace operation to its shard (sk_slot_log_op's callback). */
-typedef struct KsApply
-{
-	SkDb	   *db;
-	SkShard    *sh;
-} KsApply;
-
 /*
  * The per-key prologue shared by the single-key functions: the key in
  * argument argno, the keyspace opened and the key's shard locked --
@@ -113,7 +106,6 @@ extern SkShard * ctx_lock(SkCtx *c, int shard, LWLockMode mode);
 extern void wrongtype(void);
 extern SkOpHeader * make_op(SkOpKind kind, const char *key, Size klen, const char *field, Size flen,
 			const char *val, Size vlen, int64 expire_at);
-extern bool ks_apply(void *target, const SkOpHeader *op);
 extern void log_op(SkCtx *c, int shard, SkOpHeader *op);
 extern SkKey * write_lookup(SkCtx *c, int shard, const char *key, Size klen, uint32 hash);
 extern SkShard * ctx_lock_read(SkCtx *c, const char *key, Size klen, uint32 h);

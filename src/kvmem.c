@@ -524,36 +524,13 @@ sk_keyspace_unload(SkSlot *s)
 	}
 }
 
-typedef struct SkLoadState
+/* sk_mem_apply as an sk_op_apply_fn: target is the shard (load, write path). */
+bool
+sk_keyspace_apply(void *target, const SkOpHeader *op)
 {
-	SkDb	   *db;
-	SkShard    *sh;
-	uint64		maxseq;
-	uint64		nops;
-} SkLoadState;
+	SkShard    *sh = (SkShard *) target;
 
-static void
-sk_load_op(const SkOpHeader *op, void *arg)
-{
-	SkLoadState *ls = (SkLoadState *) arg;
-
-	if (!sk_mem_apply(ls->db, ls->sh, op))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("streamkv.max_memory is too small to load the keyspace of this database"),
-				 errhint("Raise streamkv.max_memory (currently %d kB) and restart the server.",
-						 sk_max_memory_kb)));
-	if (op->seq > ls->maxseq)
-		ls->maxseq = op->seq;
-}
-
-static bool
-sk_load_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
-{
-	SkLoadState *ls = (SkLoadState *) arg;
-
-	ls->nops += sk_for_each_op(data, len, sk_load_op, arg);
-	return true;
+	return sk_mem_apply(NULL, sh, op);
 }
 
 /*
@@ -576,17 +553,8 @@ sk_keyspace_load(SkSlot *s, Relation rel)
 	}
 	sk_read_meta(rel, &meta);
 	for (i = 0; i < SK_NSHARDS; i++)
-	{
-		SkLoadState ls;
-
-		ls.db = db;
-		ls.sh = &db->shards[i];
-		ls.maxseq = meta.chains[i].seq_base;
-		ls.nops = 0;
-		sk_chain_walk(rel, meta.chains[i].head, meta.chains[i].tail, sk_load_seq, &ls, false);
-		db->shards[i].chain_ops = ls.nops;
-		db->shards[i].applied_seq = ls.maxseq;
-	}
+		sk_slot_load_ops(rel, &meta.chains[i], sk_keyspace_apply, &db->shards[i], "keyspace",
+						 &db->shards[i].applied_seq, &db->shards[i].chain_ops);
 }
 
 /* Returns the slot of rel's keyspace (not necessarily loaded). */

@@ -160,6 +160,7 @@ extern void sk_keyspace_redo_seq(RelFileNode rnode, uint16 chain, const char *da
 extern void sk_keyspace_redo_switch(RelFileNode rnode, uint16 chain, uint64 live_ops);
 extern void sk_keyspace_redo_flush(RelFileNode rnode);
 extern void sk_keyspace_maintain(MemoryContext roundcxt);
+extern bool sk_keyspace_apply(void *target, const SkOpHeader *op);
 extern void sk_keyspace_define_gucs(void);
 extern void sk_keyspace_desc_seq(StringInfo buf, const char *data, Size len);
 

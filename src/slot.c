@@ -574,6 +574,67 @@ sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, SkOpHeader *op, bool frees
 }
 
 /* ------------------------------------------------------------------------
+ * Loading a chain of operations (keyspace shards, the groups chain)
+ * ------------------------------------------------------------------------
+ */
+typedef struct OpLoad
+{
+	sk_op_apply_fn apply;
+	void	   *target;
+	const char *what;
+	uint64		maxseq;
+	uint64		nops;
+} OpLoad;
+
+static void
+opload_op(const SkOpHeader *op, void *arg)
+{
+	OpLoad	   *ol = (OpLoad *) arg;
+
+	if (!ol->apply(ol->target, op))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("streamkv.max_memory is too small to load the %s of this database", ol->what),
+				 errhint("Raise streamkv.max_memory (currently %d kB) and restart the server.",
+						 sk_max_memory_kb)));
+	if (op->seq > ol->maxseq)
+		ol->maxseq = op->seq;
+}
+
+static bool
+opload_seq(const char *data, Size len, BlockNumber start_blk, void *arg)
+{
+	OpLoad	   *ol = (OpLoad *) arg;
+
+	ol->nops += sk_for_each_op(data, len, opload_op, arg);
+	return true;
+}
+
+/*
+ * Applies every operation of the chain cm (through apply, as the write path
+ * and redo do) to target: the load of a kind whose chains hold operations.
+ * Sets *maxseq to the last sequence number (the chain's seq_base when it is
+ * empty) and *nops to the operations read.  Caller holds the slot's locks
+ * exclusively (a consistent cut with redo: slot.h); ERRORs (54000) when
+ * memory runs out even after making room.
+ */
+void
+sk_slot_load_ops(Relation rel, const SkChainMeta *cm, sk_op_apply_fn apply, void *target,
+				 const char *what, uint64 *maxseq, uint64 *nops)
+{
+	OpLoad		ol;
+
+	ol.apply = apply;
+	ol.target = target;
+	ol.what = what;
+	ol.maxseq = cm->seq_base;
+	ol.nops = 0;
+	sk_chain_walk(rel, cm->head, cm->tail, opload_seq, &ol, false);
+	*maxseq = ol.maxseq;
+	*nops = ol.nops;
+}
+
+/* ------------------------------------------------------------------------
  * streamkv.slots(): the slot table, per kind
  * ------------------------------------------------------------------------
  */

@@ -136,6 +136,9 @@ extern void sk_slot_counts(uint32 kind, uint64 *nslots, uint64 *nloaded, uint64 
 struct SkOpHeader;
 typedef bool (*sk_op_apply_fn) (void *target, const struct SkOpHeader *op);
 extern void sk_mem_check(Size need);
+struct SkChainMeta;
+extern void sk_slot_load_ops(Relation rel, const struct SkChainMeta *cm, sk_op_apply_fn apply,
+							 void *target, const char *what, uint64 *maxseq, uint64 *nops);
 extern void sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, struct SkOpHeader *op,
 						   bool frees, uint64 *applied_seq, sk_op_apply_fn apply, void *target);
 
