@@ -1,8 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * group.h
- *	  Consumer groups and share groups (group.c): shared memory, redo hooks
+ *	  Consumer groups and share groups (group*.c, share_group.c): shared memory, redo hooks
  *	  and the maintenance entry point.
+ *
+ * Locking: SkGroupDb.lock (tranche "streamkv groups") guards all of a
+ * database's groups, exclusively to change them, shared to read; topics are
+ * opened before it is taken and their locks are taken after it.
  *
  *-------------------------------------------------------------------------
  */

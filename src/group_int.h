@@ -3,7 +3,9 @@
  * group_int.h
  *	  Declarations shared by the files split from group.c.orig: group_mem.c, group.c, group_assign.c, group_offsets.c, group_members.c, group_poll.c, share_group.c, group_maint.c.
  *
- * Locking: see the header comment of each file, and docs/architecture.md, "Locks".
+ * Locking: a database's groups lock (SkGroupDb.lock), then topic locks,
+ * then buffers; topics are opened (heavyweight locks) before the groups
+ * lock.  See docs/architecture.md, "Locks".
  *
  *-------------------------------------------------------------------------
  */

@@ -3,7 +3,10 @@
  * keyspace_int.h
  *	  Declarations shared by the files split from keyspace.c.orig: keyspace.c, ks_generic.c, ks_strings.c, ks_hashes.c, ks_expire.c, ks_compact.c.
  *
- * Locking: see the header comment of each file, and docs/architecture.md, "Locks".
+ * Locking: the shard lock of the key (SkShard.lock, tranche "streamkv
+ * keyspace"), exclusive to write, shared to read; multi-key commands take
+ * shards in ascending order, flushdb and compaction take what they need
+ * the same way; then buffers.  See docs/architecture.md, "Locks".
  *
  *-------------------------------------------------------------------------
  */

@@ -5,6 +5,12 @@
  *	  area, rebuilt from the store's pages and kept current by the write path
  *	  and by redo.
  *
+ * Locking: every function here runs under the lock of the shard it touches
+ * (SkShard.lock, tranche "streamkv keyspace"), exclusively to change it,
+ * shared to read; value types' functions likewise (kinds.c registry).
+ * Allocation (sk_alloc) may unload other slots, taking their locks only
+ * conditionally (slot.h).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef STREAMKV_KVMEM_H

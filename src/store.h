@@ -4,6 +4,12 @@
  *	  The page store: page layout, metapage, chains of operations, and the
  *	  WAL record formats that change them.
  *
+ * Locking: chain functions expect the caller to hold the lock that owns
+ * the chain (a keyspace shard's, a topic partition's, a database's groups
+ * lock) exclusively to append, switch or truncate; buffer content locks are
+ * taken inside, a chain's tail before the metapage.  Redo takes buffer
+ * locks only, then releases them before touching memory (wal.c).
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef STREAMKV_STORE_H

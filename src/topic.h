@@ -1,8 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * topic.h
- *	  Kafka-style topics (topic.c): shared memory and the hooks that
+ *	  Kafka-style topics (topic_*.c): shared memory and the hooks that
  *	  streamkv.c and the worker call.
+ *
+ * Locking: SkTopicSlot.lock (tranche "streamkv topic") is held shared by
+ * every user of a partition and exclusively to load, unload or reload the
+ * topic; each partition's lock (same tranche) after it guards the
+ * partition's fields and chain.  The groups lock, when held, comes first.
  *
  *-------------------------------------------------------------------------
  */

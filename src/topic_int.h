@@ -3,7 +3,9 @@
  * topic_int.h
  *	  Declarations shared by the files split from topic.c.orig: topic_mem.c, topic_produce.c, topic_admin.c, topic_fetch.c, topic_retention.c, topic_api.c.
  *
- * Locking: see the header comment of each file, and docs/architecture.md, "Locks".
+ * Locking: the topic's slot lock (shared for partition users, exclusive
+ * to load/unload), then a partition's lock, then buffers; fetch never
+ * sleeps holding either.  See docs/architecture.md, "Locks".
  *
  *-------------------------------------------------------------------------
  */
