@@ -295,9 +295,12 @@ agg_flush(SkAggState *st, int partition)
 	 * commit, rather than when it next wakes up (wal_writer_delay): a bulk
 	 * produce then writes its WAL to disk while it encodes the next batches
 	 * instead of stalling on full WAL buffers, and the flush at commit finds
-	 * little left to do.  (Durability still comes from that flush.)
+	 * little left to do.  (Durability still comes from that flush.)  The
+	 * end of this backend's last record, not GetXLogInsertRecPtr(): at a
+	 * page boundary that points past a page header not yet written, and the
+	 * WAL writer PANICs on it ("xlog write request ... is past end of log").
 	 */
-	XLogSetAsyncXactLSN(GetXLogInsertRecPtr());
+	XLogSetAsyncXactLSN(XactLastRecEnd);
 	st->count += ap->n;
 	ap->n = 0;
 	ap->used = 0;

@@ -73,7 +73,11 @@ retry:
 		 * the TRUNCATE below, under the lock, covers only that record.
 		 */
 		part_unlock(p);
-		XLogFlush(GetXLogInsertRecPtr());
+		/*
+		 * What is written so far (GetXLogInsertRecPtr() can point past a
+		 * page header not yet written, which XLogFlush refuses).
+		 */
+		XLogFlush(GetXLogWriteRecPtr());
 		preflushed = true;
 		goto retry;
 	}
