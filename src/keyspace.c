@@ -109,7 +109,8 @@ log_op(SkCtx *c, int shard, SkOpHeader *op)
 	SkDb	   *db = c->db;
 	SkShard    *sh = &db->shards[shard];
 	bool		frees = (op->kind == SK_OP_DEL || op->kind == SK_OP_EXPIRED ||
-						 op->kind == SK_OP_HDEL || op->kind == SK_OP_EXPIRE);
+						 op->kind == SK_OP_HDEL || op->kind == SK_OP_EXPIRE ||
+						 op->kind == SK_OP_ZREM);
 
 	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, sk_keyspace_apply, sh);
 	sh->chain_ops++;
@@ -159,10 +160,18 @@ SkKey *
 key_begin(FunctionCallInfo fcinfo, int argno, bool write, KeyLock *kl)
 {
 	text	   *t = PG_GETARG_TEXT_PP(argno);
+
+	return key_begin_bytes(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), write, kl);
+}
+
+/* key_begin for the C API: the key as bytes. */
+SkKey *
+key_begin_bytes(const char *key, Size klen, bool write, KeyLock *kl)
+{
 	SkKey	   *k;
 
-	kl->key = VARDATA_ANY(t);
-	kl->klen = VARSIZE_ANY_EXHDR(t);
+	kl->key = key;
+	kl->klen = klen;
 	kl->h = sk_hash(kl->key, kl->klen);
 	kl->shard = sk_shard_of(kl->h);
 	ctx_open(&kl->c, write);

@@ -113,6 +113,7 @@ extern void log_op(SkCtx *c, int shard, SkOpHeader *op);
 extern SkKey * write_lookup(SkCtx *c, int shard, const char *key, Size klen, uint32 hash);
 extern SkShard * ctx_lock_read(SkCtx *c, const char *key, Size klen, uint32 h);
 extern SkKey * key_begin(FunctionCallInfo fcinfo, int argno, bool write, KeyLock *kl);
+extern SkKey * key_begin_bytes(const char *key, Size klen, bool write, KeyLock *kl);
 extern void key_end(KeyLock *kl);
 extern void key_check_type(KeyLock *kl, SkKey *k, uint8 type);
 extern void key_log(KeyLock *kl, SkOpKind kind, const char *field, Size flen,

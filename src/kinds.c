@@ -158,6 +158,17 @@ const SkValueType sk_value_types[] = {
 		.snapshot = sk_hash_snapshot,
 		.memory = sk_hash_memory,
 	},
+	{
+		.type = SK_TYPE_ZSET,
+		.name = "zset",
+		.first_op = SK_OP_ZADD,
+		.last_op = SK_OP_ZSTORE,
+		.op_names = sk_zset_op_names,
+		.apply = sk_zset_apply,
+		.free_value = sk_zset_free,
+		.snapshot = sk_zset_snapshot,
+		.memory = sk_zset_memory,
+	},
 };
 
 const int	sk_nvalue_types = lengthof(sk_value_types);

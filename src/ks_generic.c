@@ -333,13 +333,12 @@ sk_scan(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(3))
 	{
 		char	   *t = text_to_cstring(PG_GETARG_TEXT_PP(3));
+		int			i;
 
-		if (pg_strcasecmp(t, "string") == 0)
-			kc.type = SK_TYPE_STRING;
-		else if (pg_strcasecmp(t, "hash") == 0)
-			kc.type = SK_TYPE_HASH;
-		else
-			kc.type = -1;		/* as Redis: an unknown type matches nothing */
+		kc.type = -1;			/* as Redis: an unknown type matches nothing */
+		for (i = 0; i < sk_nvalue_types; i++)
+			if (pg_strcasecmp(t, sk_value_types[i].name) == 0)
+				kc.type = sk_value_types[i].type;
 	}
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");

@@ -224,10 +224,11 @@ sk_info(PG_FUNCTION_ARGS)
 {
 	SkCtx		c;
 	TupleDesc	tupdesc;
-	Datum		values[15];
-	bool		nulls[15];
+	Datum		values[16];
+	bool		nulls[16];
 	int64		strings = 0,
-				hashes = 0;
+				hashes = 0,
+				zsets = 0;
 	SkMetaPageData meta;
 	int			s;
 
@@ -240,6 +241,7 @@ sk_info(PG_FUNCTION_ARGS)
 
 		strings += sh->nkeys[SK_TYPE_STRING];
 		hashes += sh->nkeys[SK_TYPE_HASH];
+		zsets += sh->nkeys[SK_TYPE_ZSET];
 		LWLockRelease(&sh->lock);
 	}
 	sk_read_meta(c.rel, &meta);
@@ -284,6 +286,7 @@ sk_info(PG_FUNCTION_ARGS)
 		}
 		values[14] = Int64GetDatum((int64) total);
 	}
+	values[15] = Int64GetDatum(zsets);
 	ctx_close(&c);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

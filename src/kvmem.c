@@ -175,7 +175,7 @@ sk_table_maybe_grow(dsa_pointer tdp, bool is_fields)
  * Lookups
  * ------------------------------------------------------------------------
  */
-static dsa_pointer
+dsa_pointer
 sk_lookup_dp(SkShard *sh, const char *key, Size klen, uint32 hash, dsa_pointer **linkp)
 {
 	SkTable    *t;
@@ -283,7 +283,7 @@ sk_shard_clear(SkShard *sh)
 	}
 	sh->table = InvalidDsaPointer;
 	memset(sh->nkeys, 0, sizeof(sh->nkeys));
-	sh->nelems = sh->nvolatile = 0;
+	sh->nelems = sh->nvolatile = sh->nzmembers = 0;
 	sh->chain_ops = 0;
 	sh->expire_cursor = 0;
 }
@@ -460,6 +460,8 @@ sk_keyspace_slot_init(SkSlot *s, int tranche_id)
 	int			j;
 
 	pg_atomic_init_u64(&db->expired_keys, 0);
+	pg_atomic_init_u32(&db->zset_waiters, 0);
+	ConditionVariableInit(&db->zset_cv);
 	for (j = 0; j < SK_NSHARDS; j++)
 	{
 		LWLockInitialize(&db->shards[j].lock, tranche_id);

@@ -21,6 +21,7 @@
 /* Value types (SkKey.type): one row each in sk_value_types[] (kinds.c). */
 #define SK_TYPE_STRING	1
 #define SK_TYPE_HASH	2
+#define SK_TYPE_ZSET	3
 #define SK_MAX_VALUE_TYPES	8
 
 /* Chained hash table (buckets of dsa_pointers). */
@@ -41,7 +42,7 @@ typedef struct SkKey
 	int64		expire_at;		/* ms since the Unix epoch, 0 = none */
 	uint32		keylen;
 	uint32		vallen;			/* strings */
-	dsa_pointer fields;			/* hashes: SkTable of SkField */
+	dsa_pointer fields;			/* hashes: SkTable of SkField; zsets: ZsSet */
 	char		data[FLEXIBLE_ARRAY_MEMBER];	/* key, then value */
 } SkKey;
 
@@ -105,6 +106,12 @@ extern void sk_hash_free(SkShard *sh, SkKey *k);
 extern void sk_hash_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg);
 extern Size sk_hash_memory(const SkKey *k);
 extern const char *const sk_hash_op_names[];
+extern bool sk_zset_apply(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old,
+						  dsa_pointer *link);
+extern void sk_zset_free(SkShard *sh, SkKey *k);
+extern void sk_zset_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg);
+extern Size sk_zset_memory(const SkKey *k);
+extern const char *const sk_zset_op_names[];
 
 /* Building blocks for the value types (kvmem.c); caller holds the shard lock. */
 extern dsa_pointer sk_table_new(uint32 nbuckets);
@@ -127,14 +134,19 @@ sk_shard_nkeys(const SkShard *sh)
 	return n;
 }
 
+/* Members of a sorted set that compaction writes in one operation at most. */
+#define SK_ZSET_SNAPSHOT_MEMBERS	256
+
 /*
  * Operations a snapshot of the shard would hold (compaction's estimate):
- * one per string, one per element of aggregate values, one per expiry.
+ * one per string, one per element of a hash, one per expiry, one per
+ * sorted set plus one per SK_ZSET_SNAPSHOT_MEMBERS of its members.
  */
 static inline uint64
 sk_shard_live_ops(const SkShard *sh)
 {
-	return sh->nkeys[SK_TYPE_STRING] + sh->nelems + sh->nvolatile;
+	return sh->nkeys[SK_TYPE_STRING] + sh->nelems + sh->nvolatile +
+		sh->nkeys[SK_TYPE_ZSET] + sh->nzmembers / SK_ZSET_SNAPSHOT_MEMBERS;
 }
 
 extern dsa_pointer sk_alloc(Size size);
@@ -171,6 +183,8 @@ extern void sk_keyspace_define_gucs(void);
 extern void sk_keyspace_desc_seq(StringInfo buf, const char *data, Size len);
 
 extern SkKey *sk_lookup(SkShard *sh, const char *key, Size klen, uint32 hash);
+extern dsa_pointer sk_lookup_dp(SkShard *sh, const char *key, Size klen, uint32 hash,
+								dsa_pointer **linkp);
 extern SkField *sk_hlookup(SkKey *k, const char *field, Size flen);
 extern bool sk_mem_apply(SkDb *db, SkShard *sh, const SkOpHeader *op);
 extern void sk_shard_clear(SkShard *sh);

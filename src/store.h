@@ -131,7 +131,11 @@ typedef enum SkOpKind
 	SK_OP_APPEND = 17,			/* string key: value .= value */
 	/* hashes (type_hash.c) */
 	SK_OP_HSET = 32,			/* hash key: field := value (creates hash) */
-	SK_OP_HDEL = 33				/* hash key: remove field (and key if empty) */
+	SK_OP_HDEL = 33,			/* hash key: remove field (and key if empty) */
+	/* sorted sets (type_zset.c): the value is a list of members */
+	SK_OP_ZADD = 48,			/* zset key: member := score, for each (score, member) */
+	SK_OP_ZREM = 49,			/* zset key: remove each member (and key if empty) */
+	SK_OP_ZSTORE = 50			/* key := the zset of the (score, member) list (none: deleted) */
 } SkOpKind;
 
 typedef struct SkOpHeader

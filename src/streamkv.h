@@ -11,7 +11,7 @@
  *	  store.c     the page store: stub index AM, metapage, chains, free list
  *	  wal.c       the custom WAL resource manager (redo, desc, identify, mask)
  *	  kvmem.c     the in-memory keyspace (hash tables in the DSA area)
- *	  type_*.c    keyspace value types (string, hash)
+ *	  type_*.c    keyspace value types (string, hash, zset); zset_core.c the skiplist
  *	  keyspace.c, ks_*.c      the Redis-style SQL functions
  *	  topic_*.c   Kafka-style topics; group*.c, share_group.c: consumer groups
  *	  worker.c    the maintenance background worker
@@ -25,6 +25,7 @@
 
 #include "access/rmgr.h"
 #include "access/xlogdefs.h"
+#include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "storage/relfilenode.h"
 #include "port/atomics.h"
@@ -80,6 +81,7 @@ typedef struct SkShard
 	dsa_pointer table;			/* SkTable of SkKey, or InvalidDsaPointer */
 	uint64		nkeys[8];		/* keys per value type (SkKey.type, kvmem.h) */
 	uint64		nelems;			/* elements of aggregate values (hash fields) */
+	uint64		nzmembers;		/* members of sorted sets */
 	uint64		nvolatile;		/* keys with an expiry */
 	uint64		chain_ops;		/* operations in the chain (live or dead) */
 	uint32		expire_cursor;	/* bucket where the next expiry scan starts */
@@ -91,6 +93,9 @@ typedef struct SkDb
 	uint64		compactions;
 	TimestampTz last_compaction;
 	pg_atomic_uint64 expired_keys;
+	/* blocking pops (bzpopmin): waiters sleep on zset_cv, writers wake them */
+	pg_atomic_uint32 zset_waiters;
+	ConditionVariable zset_cv;
 	SkShard		shards[SK_NSHARDS];
 } SkDb;
 
