@@ -38,7 +38,10 @@ ok(system($python, '-c', 'import psycopg2, redis') == 0,
 
 my $node = sk_node('zdiff');
 $node->start;
-$node->safe_psql('postgres', 'CREATE EXTENSION streamkv');
+# members include non-ASCII text: a UTF8 database (the cluster's default is SQL_ASCII under LC_ALL=C)
+$node->safe_psql('postgres',
+	"CREATE DATABASE zdiff ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$node->safe_psql('zdiff', 'CREATE EXTENSION streamkv');
 
 # ---- redis-server on a free loopback port, in a temporary directory
 my $rport = free_port(6380, 6389);
@@ -69,7 +72,7 @@ END
 	kill 'TERM', $rpid if $rpid;
 }
 
-my $dsn = sprintf('host=%s port=%d dbname=postgres', $node->host, $node->port);
+my $dsn = sprintf('host=%s port=%d dbname=zdiff', $node->host, $node->port);
 
 sub run_script
 {
