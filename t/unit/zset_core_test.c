@@ -1129,7 +1129,7 @@ test_check_detects(void)
 }
 
 /* The randomized model test. */
-#define RANDOM_OPS	240000
+#define RANDOM_OPS	1000000
 
 static Model models[4];
 
