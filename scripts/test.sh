@@ -120,12 +120,16 @@ run_unit() {
 		return
 	fi
 	[ "$VALGRIND" = 1 ] && runner=(valgrind --error-exitcode=1 --leak-check=full -q)
-	if (cd "$REPO" && timeout 600 "${runner[@]}" "$bin") >>"$out/$name.log" 2>&1; then
+	local rc=0
+	(cd "$REPO" && timeout 600 "${runner[@]}" "$bin") >>"$out/$name.log" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
 		pass "unit/$name"
 	else
 		fail "unit/$name"
+		# its failures (and valgrind's reports), its last line, its exit status
 		grep -E '^(FAIL|==[0-9]+==)' "$out/$name.log" | head -n 40 || true
-		tail -n 3 "$out/$name.log"
+		tail -n 1 "$out/$name.log"
+		echo "(exit status $rc; the whole output is in $out/$name.log)"
 	fi
 }
 
