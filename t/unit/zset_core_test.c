@@ -1073,6 +1073,71 @@ test_bytes_and_growth(void)
 	CHECK(ta.live == 0 && ta.blocks == 0, "destroy left %llu bytes", (unsigned long long) ta.live);
 }
 
+/* a large set: many levels, ranks and counts by arithmetic */
+static void
+test_large(void)
+{
+	zs_ptr		set = zs_create(&A, 8);
+	char		m[16];
+	int			i,
+				n = 200000;
+	ZsNode	   *x;
+	ZsRange		r;
+
+	/* member i has score i / 2: ties in pairs, ordered by member bytes */
+	for (i = n - 1; i >= 0; i--)
+	{
+		int			len = snprintf(m, sizeof(m), "%07d", i);
+
+		if (zs_add(&A, set, (double) (i / 2), m, (size_t) len, NULL) != ZS_ADDED)
+			CHECK(false, "add %s", m);
+	}
+	check_set(set, "200000 adds");
+	CHECK(S(set)->level >= 6, "only %d levels for %d members", S(set)->level, n);
+	for (i = 0; i < n; i += 997)
+	{
+		x = zs_by_rank(&A, set, (uint64_t) i);
+		snprintf(m, sizeof(m), "%07d", i);
+		CHECK(x && x->mlen == 7 && memcmp(ZsNodeMember(x), m, 7) == 0, "by_rank %d: %s", i, show_node(x));
+		x = zs_find(&A, set, m, 7);
+		CHECK(x && zs_rank(&A, set, x) == (uint64_t) i, "rank of %s", m);
+	}
+	r = (ZsRange) {1000, 2000, false, true};
+	CHECK(zs_count_range(&A, set, &r) == 2000, "count [1000 (2000");
+	x = zs_first_in_range(&A, set, &r);
+	CHECK(x && zs_rank(&A, set, x) == 2000, "first in [1000 (2000");
+	x = zs_last_in_range(&A, set, &r);
+	CHECK(x && zs_rank(&A, set, x) == 3999, "last in [1000 (2000");
+	/* every other member gone: member 2k+1 is now at rank k */
+	for (i = 0; i < n; i += 2)
+	{
+		snprintf(m, sizeof(m), "%07d", i);
+		if (!zs_delete(&A, set, m, 7))
+			CHECK(false, "delete %s", m);
+	}
+	check_set(set, "100000 deletes");
+	for (i = 1; i < n; i += 2000)
+	{
+		snprintf(m, sizeof(m), "%07d", i);
+		x = zs_find(&A, set, m, 7);
+		CHECK(x && zs_rank(&A, set, x) == (uint64_t) (i / 2), "rank of %s after deletes", m);
+	}
+	/* move every member to the other end: each update unlinks and links */
+	for (i = 1; i < n; i += 2)
+	{
+		snprintf(m, sizeof(m), "%07d", i);
+		if (zs_add(&A, set, (double) -i, m, 7, NULL) != ZS_UPDATED)
+			CHECK(false, "move %s", m);
+	}
+	check_set(set, "100000 moves");
+	x = zs_by_rank(&A, set, 0);
+	CHECK(x && memcmp(ZsNodeMember(x), "0199999", 7) == 0, "first after moves: %s", show_node(x));
+	CHECK(S(set)->bytes == ta.live, "bytes %llu, allocator %llu", (unsigned long long) S(set)->bytes,
+		  (unsigned long long) ta.live);
+	zs_destroy(&A, set);
+	CHECK(ta.live == 0, "destroy left %llu bytes", (unsigned long long) ta.live);
+}
+
 /* zs_check must notice a broken structure (and the test with it) */
 static void
 test_check_detects(void)
@@ -1221,6 +1286,7 @@ main(void)
 	run_case("empty_set", test_empty_set);
 	run_case("oom_create", test_oom_create);
 	run_case("bytes_and_growth", test_bytes_and_growth);
+	run_case("large", test_large);
 	run_case("check_detects", test_check_detects);
 	run_case("randomized", test_randomized);
 	run_case("allocator_clean", test_allocator_clean);
