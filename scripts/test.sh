@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # streamkv test suite: deps, -Werror build, private install, then
+#   unit       t/unit/NAME_test.c                        (plain C, no server; one test per file)
 #   regress    sql/NAME.sql vs expected/NAME.out        (pg_regress, one fresh database per file)
 #   isolation  specs/NAME.spec vs expected/NAME.out      (pg_isolation_regress, one fresh database per spec)
 #   tap        t/*.pl                                    (prove, PostgreSQL::Test::Cluster; one test per file)
 # regress and isolation share one temporary cluster started here with the
 # library preloaded and wal_consistency_checking = 'streamkv'.
+# A unit test is compiled with the sources its first lines name in a comment
+# "/* unit-sources: src/a.c src/b.c */" (paths from the checkout's top) and
+# must exit 0 only when all its cases passed.
 # The last line printed is "N passed, M failed"; the exit status is 0 only
 # when M is 0.
 #
 # Environment:
-#   STREAMKV_TESTS=regress|isolation|tap|all   (comma-separated list allowed; default all)
-#   STREAMKV_VALGRIND=1   run the regress and isolation server under valgrind (jit off;
+#   STREAMKV_TESTS=unit|regress|isolation|tap|all   (comma-separated list allowed; default all)
+#   STREAMKV_VALGRIND=1   run the unit tests under valgrind (memcheck, leaks are errors), and
+#                         the regress and isolation server under valgrind (jit off;
 #                         valgrind computes long doubles in 64 bits, so incrbyfloat
 #                         results in strings/hashes differ in their last digits there)
 #   STREAMKV_TEST_PORT    port of the temporary cluster (default 54340; it
@@ -21,10 +26,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SUITES=${STREAMKV_TESTS:-all}
 VALGRIND=${STREAMKV_VALGRIND:-0}
-[ "$SUITES" = all ] && SUITES=regress,isolation,tap
+[ "$SUITES" = all ] && SUITES=unit,regress,isolation,tap
 want() { [[ ",$SUITES," == *",$1,"* ]]; }
 for s in ${SUITES//,/ }; do
-	case $s in regress|isolation|tap) ;; *) echo "STREAMKV_TESTS: unknown suite '$s' (regress, isolation, tap, all)" >&2; exit 2 ;; esac
+	case $s in unit|regress|isolation|tap) ;; *) echo "STREAMKV_TESTS: unknown suite '$s' (unit, regress, isolation, tap, all)" >&2; exit 2 ;; esac
 done
 
 extra=()
@@ -86,16 +91,53 @@ skv_own_dirs "$RESULTS" "$REPO/tmp_check"
 
 # Tests, sorted by name.
 shopt -s nullglob
-REGRESS_TESTS=() ISOLATION_TESTS=() TAP_TESTS=()
+UNIT_TESTS=() REGRESS_TESTS=() ISOLATION_TESTS=() TAP_TESTS=()
+want unit      && for f in "$REPO"/t/unit/*_test.c; do UNIT_TESTS+=("$(basename "$f" .c)"); done
 want regress   && for f in "$REPO"/sql/*.sql;    do REGRESS_TESTS+=("$(basename "$f" .sql)"); done
 want isolation && for f in "$REPO"/specs/*.spec; do ISOLATION_TESTS+=("$(basename "$f" .spec)"); done
 want tap       && for f in "$REPO"/t/*.pl;       do TAP_TESTS+=("$f"); done
 shopt -u nullglob
 if [ -n "${STREAMKV_ONLY:-}" ]; then
 	keep() { local n; for n in "$@"; do [[ $(basename "$n" .pl) =~ $STREAMKV_ONLY ]] && echo "$n"; done; }
+	mapfile -t UNIT_TESTS < <(keep "${UNIT_TESTS[@]}")
 	mapfile -t REGRESS_TESTS < <(keep "${REGRESS_TESTS[@]}")
 	mapfile -t ISOLATION_TESTS < <(keep "${ISOLATION_TESTS[@]}")
 	mapfile -t TAP_TESTS < <(keep "${TAP_TESTS[@]}")
+fi
+
+# ---- unit: t/unit/*_test.c, plain C programs ---------------------------------
+# run_unit NAME: compile t/unit/NAME.c with the sources its unit-sources comment
+# lists, run it (under valgrind when asked); one test.
+run_unit() {
+	local name=$1 src=$REPO/t/unit/$1.c out=$RESULTS/unit srcs=() s bin runner=()
+	bin=$out/$name
+	read -r -a srcs < <(sed -n 's|^/\* *unit-sources: *\(.*[^ ]\) *\*/ *$|\1|p' "$src" | head -n 1) || true
+	for s in "${!srcs[@]}"; do srcs[s]=$REPO/${srcs[s]}; done
+	if ! cc -O2 -g -Wall -Wextra -Werror -I "$REPO/src" -o "$bin" "$src" "${srcs[@]}" -lm >"$out/$name.log" 2>&1; then
+		fail "unit/$name"
+		echo "compilation failed:"
+		tail -n 30 "$out/$name.log"
+		return
+	fi
+	[ "$VALGRIND" = 1 ] && runner=(valgrind --error-exitcode=1 --leak-check=full -q)
+	local rc=0
+	(cd "$REPO" && timeout 600 "${runner[@]}" "$bin") >>"$out/$name.log" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "unit/$name"
+	else
+		fail "unit/$name"
+		# its failures (and valgrind's reports), its last line, its exit status
+		grep -E '^(FAIL|==[0-9]+==)' "$out/$name.log" | head -n 40 || true
+		tail -n 1 "$out/$name.log"
+		echo "(exit status $rc; the whole output is in $out/$name.log)"
+	fi
+}
+
+if [ ${#UNIT_TESTS[@]} -gt 0 ]; then
+	skv_own_dirs "$RESULTS/unit"
+	for n in "${UNIT_TESTS[@]}"; do run_unit "$n"; done
+elif want unit; then
+	say "no t/unit/*_test.c tests"
 fi
 
 start_test_cluster() {

@@ -17,6 +17,24 @@
  * prefix) -- never by collation.  Scores are doubles; NaN is the caller's
  * to refuse; -0 and 0 compare equal (C's == on doubles).
  *
+ * Node pointers: a ZsNode * returned here is an addr() of its handle, so it
+ * is valid as long as the allocator's addresses are (see ZsAlloc) and the
+ * node is in the set: zs_delete of that member frees it, zs_destroy frees
+ * all.  zs_add never moves or frees an existing node: a score change keeps
+ * the same node (relinked at its new place when its order changes, which
+ * only zs_add of that member does), and adding another member allocates one
+ * new node and perhaps a larger dictionary.  zs_delete's member may point
+ * into the node being deleted (e.g. ZsNodeMember of a zs_by_rank result).
+ * zs_add copies its member after allocating, so it must not point into
+ * memory the allocation may move (never the case with DSA).  Nodes carry no
+ * pointer to their set: zs_rank's node must belong to the set passed.
+ *
+ * Out of memory: only zs_create and zs_add of a new member can fail (ZS_NULL,
+ * ZS_OOM), and then nothing changed, the random state included.  An update
+ * of an existing member's score never allocates.  (A member longer than
+ * UINT32_MAX bytes is refused with ZS_OOM too.)  A dictionary that cannot
+ * grow stays as it is (longer chains, still correct).
+ *
  * Locking: none here.  The caller serialises access (in the server, the
  * key's shard lock: exclusive to change a set, shared to read it).
  *
