@@ -557,11 +557,39 @@ sk_keyspace_load(SkSlot *s, Relation rel)
 						 &db->shards[i].applied_seq, &db->shards[i].chain_ops);
 }
 
+/*
+ * The keyspace slot this backend used last, and the store it belonged to
+ * then: a backend works in one database, so nearly every call finds its
+ * slot here instead of in the slot table (a dshash lookup under a partition
+ * lock).  The pointer may be stale -- the slot unloaded, or its store
+ * dropped and the header reused for another store -- but never dangling:
+ * slot headers are never freed (docs/architecture.md, "Slots").  Every
+ * caller re-checks the slot's key under one of its locks, as it must for a
+ * slot found in the table too, and forgets the cached slot when the key no
+ * longer matches (sk_db_forget_cached).
+ */
+static SkDb *cached_db = NULL;
+static RelFileNode cached_rnode;
+
 /* Returns the slot of rel's keyspace (not necessarily loaded). */
 SkDb *
 sk_db_get(Relation rel)
 {
-	return (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rel->rd_node);
+	if (cached_db == NULL || !RelFileNodeEquals(cached_rnode, rel->rd_node))
+	{
+		cached_db = NULL;
+		cached_db = (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rel->rd_node);
+		cached_rnode = rel->rd_node;
+	}
+	return cached_db;
+}
+
+/* db was found not to be rel's keyspace any more: look it up next time. */
+static inline void
+sk_db_forget_cached(SkDb *db)
+{
+	if (cached_db == db)
+		cached_db = NULL;
 }
 
 static inline bool
@@ -592,6 +620,7 @@ sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode)
 
 		if (!sk_db_is(db, rel))
 		{
+			sk_db_forget_cached(db);
 			*dbp = NULL;
 			continue;
 		}
@@ -614,6 +643,7 @@ sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode)
 		if (!sk_db_is(db, rel))
 		{
 			sk_db_unlock_all(db);
+			sk_db_forget_cached(db);
 			*dbp = NULL;
 			continue;
 		}
