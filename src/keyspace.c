@@ -111,7 +111,8 @@ log_op(SkCtx *c, int shard, SkOpHeader *op)
 	bool		frees = (op->kind == SK_OP_DEL || op->kind == SK_OP_EXPIRED ||
 						 op->kind == SK_OP_HDEL || op->kind == SK_OP_EXPIRE);
 
-	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, sk_keyspace_apply, sh);
+	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, sk_keyspace_apply, sh,
+				   &sh->tail_hint);
 	sh->chain_ops++;
 	if (op->kind == SK_OP_EXPIRED)
 		pg_atomic_fetch_add_u64(&db->expired_keys, 1);

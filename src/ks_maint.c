@@ -190,6 +190,7 @@ sk_compact_shard(Relation rel, SkDb **dbp, int shard, bool force)
 	sk_table_scan(sh->table, 0, PG_UINT32_MAX, compact_key, &cs, &wrapped);
 	compact_flush(&cs);
 	sk_chain_switch(rel, shard, &cs.pos, cs.seq, cs.nops);
+	sh->tail_hint = InvalidBlockNumber;	/* a new chain, a new tail */
 	sh->chain_ops = cs.nops;
 	c.db->compactions++;
 	c.db->last_compaction = GetCurrentTimestamp();

@@ -286,6 +286,8 @@ sk_shard_clear(SkShard *sh)
 	sh->nelems = sh->nvolatile = 0;
 	sh->chain_ops = 0;
 	sh->expire_cursor = 0;
+	/* flush, unload: the chain's tail is read from the metapage again */
+	sh->tail_hint = InvalidBlockNumber;
 }
 
 /* ------------------------------------------------------------------------
@@ -464,6 +466,7 @@ sk_keyspace_slot_init(SkSlot *s, int tranche_id)
 	{
 		LWLockInitialize(&db->shards[j].lock, tranche_id);
 		db->shards[j].table = InvalidDsaPointer;
+		db->shards[j].tail_hint = InvalidBlockNumber;
 	}
 }
 
@@ -552,6 +555,8 @@ sk_keyspace_load(SkSlot *s, Relation rel)
 		pg_atomic_write_u64(&db->expired_keys, 0);
 	}
 	sk_read_meta(rel, &meta);
+	for (i = 0; i < SK_NSHARDS; i++)
+		db->shards[i].tail_hint = InvalidBlockNumber;
 	for (i = 0; i < SK_NSHARDS; i++)
 		sk_slot_load_ops(rel, &meta.chains[i], sk_keyspace_apply, &db->shards[i], "keyspace",
 						 &db->shards[i].applied_seq, &db->shards[i].chain_ops);

@@ -593,6 +593,9 @@ sk_item_cost(Size len)
 	return MAXALIGN(sizeof(SkFragHeader) + len) + sizeof(ItemIdData);
 }
 
+/* planning entries kept on the stack by sk_chain_append_ops_hinted */
+#define SK_APPEND_LOCAL_ITEMS	32
+
 typedef struct SkPlanItem
 {
 	int			page;			/* 0: the tail, 1..: new pages */
@@ -770,27 +773,65 @@ XLogRecPtr
 sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 					const Size *lens, int nops, uint8 kind, BlockNumber *start_blks)
 {
+	return sk_chain_append_ops_hinted(rel, pos, ops, lens, nops, kind, start_blks, NULL);
+}
+
+/* The chain's tail as the metapage says. */
+static BlockNumber
+sk_meta_chain_tail(Relation rel, uint16 chain)
+{
+	Buffer		mbuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	BlockNumber tail;
+
+	LockBuffer(mbuf, BUFFER_LOCK_SHARE);
+	tail = sk_page_meta_checked(rel, BufferGetPage(mbuf))->chains[chain].tail;
+	UnlockReleaseBuffer(mbuf);
+	return tail;
+}
+
+/*
+ * sk_chain_append_ops with a remembered tail (an attached chain only):
+ * *tail_hint, when valid, is taken for the chain's tail instead of reading
+ * the metapage -- a buffer lookup, pin and share lock of a page every
+ * writer of the store shares -- and is set to the tail after the append.
+ * The caller keeps *tail_hint under the chain's lock and resets it to
+ * InvalidBlockNumber whenever the chain's tail may change other than by
+ * these appends (compaction's switch, flush, load, unload).  As a second
+ * guard, a hinted page that is not a chain page of this chain without a
+ * next page is not trusted: the metapage is read instead.
+ */
+XLogRecPtr
+sk_chain_append_ops_hinted(Relation rel, SkChainPos *pos, const char *const *ops,
+						   const Size *lens, int nops, uint8 kind, BlockNumber *start_blks,
+						   BlockNumber *tail_hint)
+{
 	XLogRecPtr	lsn = InvalidXLogRecPtr;
 	Size		fresh_room = sk_payload_room(sk_fresh_page_avail());
 	BlockNumber tailblk;
+	bool		hinted = false;
 	int			opi = 0;
 	Size		offset = 0;
-	int			maxitems = 64;
-	SkPlanItem *items = palloc(sizeof(SkPlanItem) * maxitems);
-	char	   *pk = palloc(SK_PK_MAXPREFIX * maxitems);
-	uint32	   *pkoff = palloc(sizeof(uint32) * maxitems);
-	uint16	   *pkskip = palloc(sizeof(uint16) * maxitems);
+	int			maxitems = SK_APPEND_LOCAL_ITEMS;
+
+	/* planning arrays on the stack for the usual few items (no palloc) */
+	SkPlanItem	items_local[SK_APPEND_LOCAL_ITEMS];
+	char		pk_local[SK_PK_MAXPREFIX * SK_APPEND_LOCAL_ITEMS];
+	uint32		pkoff_local[SK_APPEND_LOCAL_ITEMS];
+	uint16		pkskip_local[SK_APPEND_LOCAL_ITEMS];
+	SkPlanItem *items = items_local;
+	char	   *pk = pk_local;
+	uint32	   *pkoff = pkoff_local;
+	uint16	   *pkskip = pkskip_local;
 
 	if (pos->detached)
 		tailblk = pos->tail;
-	else
+	else if (tail_hint && BlockNumberIsValid(*tail_hint) && *tail_hint != SK_METAPAGE_BLKNO)
 	{
-		Buffer		mbuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
-
-		LockBuffer(mbuf, BUFFER_LOCK_SHARE);
-		tailblk = sk_page_meta_checked(rel, BufferGetPage(mbuf))->chains[pos->chain].tail;
-		UnlockReleaseBuffer(mbuf);
+		tailblk = *tail_hint;
+		hinted = true;
 	}
+	else
+		tailblk = sk_meta_chain_tail(rel, pos->chain);
 
 	while (opi < nops)
 	{
@@ -810,7 +851,41 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		int			i;
 		Size		wal_len;
 
-		if (BlockNumberIsValid(tailblk))
+		if (hinted)
+		{
+			/* a page once written stays: the relation is never truncated */
+			Page		p;
+			SkPageOpaque op;
+
+			hinted = false;
+			tailbuf = ReadBuffer(rel, tailblk);
+			LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+			p = BufferGetPage(tailbuf);
+			op = (PageIsNew(p) ||
+				  PageGetSpecialSize(p) != MAXALIGN(sizeof(SkPageOpaqueData))) ?
+				NULL : SkPageGetOpaque(p);
+			if (op == NULL ||
+				op->magic != SK_PAGE_MAGIC || op->type != SK_PAGE_CHAIN ||
+				op->chain != pos->chain || BlockNumberIsValid(op->next))
+			{
+				UnlockReleaseBuffer(tailbuf);
+				tailbuf = InvalidBuffer;
+			}
+			if (!BufferIsValid(tailbuf))
+			{
+				/* not the tail after all: ask the metapage */
+				*tail_hint = InvalidBlockNumber;
+				tailblk = sk_meta_chain_tail(rel, pos->chain);
+			}
+		}
+		if (BufferIsValid(tailbuf))
+		{
+			PageHeader	ph = (PageHeader) BufferGetPage(tailbuf);
+
+			avail = ph->pd_upper > ph->pd_lower ? ph->pd_upper - ph->pd_lower : 0;
+			cur = 0;
+		}
+		else if (BlockNumberIsValid(tailblk))
 		{
 			PageHeader	ph;
 
@@ -831,10 +906,24 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			if (nitems + 1 >= maxitems)
 			{
 				maxitems *= 2;
-				items = repalloc(items, sizeof(SkPlanItem) * maxitems);
-				pk = repalloc(pk, SK_PK_MAXPREFIX * maxitems);
-				pkoff = repalloc(pkoff, sizeof(uint32) * maxitems);
-				pkskip = repalloc(pkskip, sizeof(uint16) * maxitems);
+				if (items == items_local)
+				{
+					items = palloc(sizeof(SkPlanItem) * maxitems);
+					memcpy(items, items_local, sizeof(items_local));
+					pk = palloc(SK_PK_MAXPREFIX * maxitems);
+					memcpy(pk, pk_local, sizeof(pk_local));
+					pkoff = palloc(sizeof(uint32) * maxitems);
+					memcpy(pkoff, pkoff_local, sizeof(pkoff_local));
+					pkskip = palloc(sizeof(uint16) * maxitems);
+					memcpy(pkskip, pkskip_local, sizeof(pkskip_local));
+				}
+				else
+				{
+					items = repalloc(items, sizeof(SkPlanItem) * maxitems);
+					pk = repalloc(pk, SK_PK_MAXPREFIX * maxitems);
+					pkoff = repalloc(pkoff, sizeof(uint32) * maxitems);
+					pkskip = repalloc(pkskip, sizeof(uint16) * maxitems);
+				}
 			}
 			if (rem <= room ||
 				(room >= SK_MIN_FRAGMENT && (rem > fresh_room || offset > 0)))
@@ -1055,10 +1144,15 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		if (BufferIsValid(tailbuf))
 			UnlockReleaseBuffer(tailbuf);
 	}
-	pfree(items);
-	pfree(pk);
-	pfree(pkoff);
-	pfree(pkskip);
+	if (items != items_local)
+	{
+		pfree(items);
+		pfree(pk);
+		pfree(pkoff);
+		pfree(pkskip);
+	}
+	if (tail_hint && !pos->detached)
+		*tail_hint = tailblk;
 	return lsn;
 }
 
