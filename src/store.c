@@ -51,6 +51,7 @@
 #include "access/generic_xlog.h"
 #include "access/relation.h"
 #include "access/reloptions.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -59,11 +60,14 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "storage/smgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/relcache.h"
 #include "utils/selfuncs.h"
 
 #include "store.h"
@@ -531,6 +535,14 @@ sk_keyspace_store_oid(bool missing_ok)
  * catalog-cache lookups less per command) and checked once the relation is
  * locked: still an index of that name in schema streamkv, or it is looked
  * up again (DROP EXTENSION and CREATE EXTENSION make a new store).
+ *
+ * Within one (sub)transaction the lock taken by the first call is held
+ * until its end (callers close with NoLock), so later calls of the same
+ * transaction and subtransaction that need no stronger lock skip the lock
+ * manager and the catalog-cache probe of try_relation_open and take the
+ * relcache entry directly -- what relation_open does after locking.  A
+ * subtransaction that aborted released the locks it took: its successor
+ * has another SubTransactionId and locks again.
  */
 Relation
 sk_open_named_store(const char *relname, LOCKMODE lockmode)
@@ -538,27 +550,57 @@ sk_open_named_store(const char *relname, LOCKMODE lockmode)
 	static Oid	cached_relid[2];
 	static Oid	cached_nsp[2];
 	static Oid	cached_db[2];
+	static LocalTransactionId locked_lxid[2];
+	static SubTransactionId locked_subxid[2];
+	static LOCKMODE locked_mode[2];
 	int			slot = strcmp(relname, "keyspace_store") == 0 ? 0 : 1;
 	Relation	rel;
 	Oid			relid;
 
 	if (cached_db[slot] == MyDatabaseId && OidIsValid(cached_relid[slot]))
 	{
+		if (locked_lxid[slot] == MyProc->lxid && locked_lxid[slot] != InvalidLocalTransactionId &&
+			locked_subxid[slot] == GetCurrentSubTransactionId() &&
+			locked_mode[slot] >= lockmode)
+		{
+			/* locked by this (sub)transaction already */
+			rel = RelationIdGetRelation(cached_relid[slot]);
+			if (rel != NULL)
+			{
+				if (rel->rd_rel->relkind == RELKIND_INDEX &&
+					RelationGetNamespace(rel) == cached_nsp[slot] &&
+					strcmp(RelationGetRelationName(rel), relname) == 0)
+				{
+					pgstat_init_relation(rel);
+					return rel;
+				}
+				RelationClose(rel);
+			}
+		}
 		rel = try_relation_open(cached_relid[slot], lockmode);
 		if (rel != NULL)
 		{
 			if (rel->rd_rel->relkind == RELKIND_INDEX &&
 				RelationGetNamespace(rel) == cached_nsp[slot] &&
 				strcmp(RelationGetRelationName(rel), relname) == 0)
+			{
+				locked_lxid[slot] = MyProc->lxid;
+				locked_subxid[slot] = GetCurrentSubTransactionId();
+				locked_mode[slot] = lockmode;
 				return rel;
+			}
 			relation_close(rel, lockmode);
 		}
 	}
+	locked_lxid[slot] = InvalidLocalTransactionId;
 	relid = sk_named_store_oid(relname, false);
 	rel = index_open(relid, lockmode);
 	cached_relid[slot] = relid;
 	cached_nsp[slot] = RelationGetNamespace(rel);
 	cached_db[slot] = MyDatabaseId;
+	locked_lxid[slot] = MyProc->lxid;
+	locked_subxid[slot] = GetCurrentSubTransactionId();
+	locked_mode[slot] = lockmode;
 	return rel;
 }
 
