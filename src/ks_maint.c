@@ -243,7 +243,7 @@ sk_info(PG_FUNCTION_ARGS)
 		hashes += sh->nkeys[SK_TYPE_HASH];
 		LWLockRelease(&sh->lock);
 	}
-	sk_read_meta(c.rel, &meta);
+	sk_read_meta(ctx_rel(&c), &meta);
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->mem_used));
@@ -251,7 +251,7 @@ sk_info(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum(strings);
 	values[3] = Int64GetDatum(hashes);
 	{
-		BlockNumber nblocks = RelationGetNumberOfBlocks(c.rel);
+		BlockNumber nblocks = RelationGetNumberOfBlocks(ctx_rel(&c));
 
 		values[4] = Int64GetDatum(nblocks);
 		/* the free list, and blocks allocated ahead never used (alloc_next 0: not tracked) */

@@ -576,17 +576,24 @@ sk_keyspace_load(SkSlot *s, Relation rel)
 static SkDb *cached_db = NULL;
 static RelFileNode cached_rnode;
 
+/* Returns the slot of the keyspace store rnode (not necessarily loaded). */
+SkDb *
+sk_db_get_node(RelFileNode rnode)
+{
+	if (cached_db == NULL || !RelFileNodeEquals(cached_rnode, rnode))
+	{
+		cached_db = NULL;
+		cached_db = (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rnode);
+		cached_rnode = rnode;
+	}
+	return cached_db;
+}
+
 /* Returns the slot of rel's keyspace (not necessarily loaded). */
 SkDb *
 sk_db_get(Relation rel)
 {
-	if (cached_db == NULL || !RelFileNodeEquals(cached_rnode, rel->rd_node))
-	{
-		cached_db = NULL;
-		cached_db = (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rel->rd_node);
-		cached_rnode = rel->rd_node;
-	}
-	return cached_db;
+	return sk_db_get_node(rel->rd_node);
 }
 
 /* db was found not to be rel's keyspace any more: look it up next time. */
