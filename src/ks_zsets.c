@@ -85,7 +85,8 @@ zmulti_lock(ZMulti *m, bool write, int nkeys, const SkBytes *keys)
 	for (i = 0; i < SK_NSHARDS; i++)
 		if (m->shards[i])
 			LWLockAcquire(&m->c.db->shards[i].lock, write ? LW_EXCLUSIVE : LW_SHARED);
-	if (m->c.db->slot.state != SK_SLOT_READY)
+	if (m->c.db->slot.state != SK_SLOT_READY ||
+		!sk_slot_is(&m->c.db->slot, SK_STORE_KEYSPACE, m->c.rnode))
 	{
 		unlock_shards_of(&m->c, m->shards);
 		ereport(ERROR,

@@ -77,7 +77,8 @@ sub sk_node
 
 # The whole keyspace of a database as text, one line per key:
 #   key|type|value|has_ttl
-# strings as hex of their bytes, hashes as field=value pairs sorted by field.
+# strings as hex of their bytes, hashes as field=value pairs sorted by field,
+# sorted sets as member=score pairs in rank order.
 sub sk_dump_sql
 {
 	return q{
@@ -87,6 +88,8 @@ SELECT coalesce(string_agg(
       WHEN 'string' THEN encode(streamkv.get_bytea(k), 'hex')
       WHEN 'hash' THEN (SELECT coalesce(string_agg(field || '=' || value, ',' ORDER BY field COLLATE "C"), '')
                         FROM streamkv.hgetall(k))
+      WHEN 'zset' THEN (SELECT string_agg(member || '=' || score, ',' ORDER BY ord)
+                        FROM streamkv.zrange(k, 0, -1) WITH ORDINALITY AS z(member, score, ord))
       ELSE '?' END
     || '|' || CASE WHEN streamkv.ttl(k) >= 0 THEN 'ttl' ELSE 'nottl' END,
     E'\n' ORDER BY k COLLATE "C"), '')
