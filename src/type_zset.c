@@ -19,7 +19,9 @@
  *	          is deleted), without expiry: ZUNIONSTORE, ZRANGESTORE, ...
  * The value is a list of entries: [float8 score] (ZADD, ZSTORE) then a
  * uint32 length and the member's bytes, unaligned.  Compaction snapshots a
- * set as ZADDs of up to SK_ZSET_SNAPSHOT_MEMBERS members each.
+ * set as ZADDs of up to SK_ZSET_SNAPSHOT_MEMBERS members each; the first
+ * carries the set's size as its field (a uint64), so that loading sizes the
+ * member dictionary once instead of rehashing at every doubling.
  *
  * An apply changes all of an operation or nothing: a ZADD that runs out of
  * memory halfway undoes what it did (an update reuses its node, so undoing
@@ -145,6 +147,26 @@ zset_of(const SkKey *k)
 	return (ZsSet *) sk_ptr((dsa_pointer) k->fields);
 }
 
+/*
+ * Sizes the set's dictionary for what the operation brings in one rehash:
+ * its entries, or the size of the whole set when compaction wrote it (the
+ * first ZADD of a snapshot carries that count as its field).
+ */
+static void
+zset_reserve(zs_ptr set, const SkOpHeader *op, uint64 nentries)
+{
+	uint64		want = ((ZsSet *) sk_ptr((dsa_pointer) set))->length + nentries;
+
+	if (op->fieldlen == sizeof(uint64))
+	{
+		uint64		hint;
+
+		memcpy(&hint, SkOpField(op), sizeof(uint64));
+		want = Max(want, hint);
+	}
+	zs_reserve(&sk_zalloc, set, want);
+}
+
 typedef struct ZUndo
 {
 	const char *m;
@@ -201,6 +223,7 @@ zadd(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old, dsa_pointer *li
 		created = true;
 	}
 	set = (zs_ptr) old->fields;
+	zset_reserve(set, op, nmax);
 
 	sk_zentries_init(&it, op);
 	while (sk_zentry_next(&it, &score, &m, &mlen))
@@ -284,6 +307,13 @@ zstore(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old, dsa_pointer *
 		return false;
 	k = sk_ptr(kdp);
 	set = (zs_ptr) k->fields;
+	{
+		int			nent = 0;
+
+		while (sk_zentry_next(&it, &score, &m, &mlen))
+			nent++;
+		zset_reserve(set, op, nent + 1);
+	}
 	sk_zentries_init(&it, op);
 	while (sk_zentry_next(&it, &score, &m, &mlen))
 	{
@@ -349,6 +379,8 @@ sk_zset_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg)
 	StringInfoData buf;
 	ZsNode	   *n = zs_by_rank(&sk_zalloc, (zs_ptr) k->fields, 0);
 	int			inbuf = 0;
+	uint64		size = zset_of(k)->length;	/* the first op's sizing hint */
+	bool		first = true;
 
 	initStringInfo(&buf);
 	for (; n != NULL; n = zs_next(&sk_zalloc, n))
@@ -356,13 +388,16 @@ sk_zset_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg)
 		sk_zentry_put(&buf, true, n->score, ZsNodeMember(n), n->mlen);
 		if (++inbuf == SK_ZSET_SNAPSHOT_MEMBERS || buf.len >= 64 * 1024)
 		{
-			emit(arg, SK_OP_ZADD, k, NULL, 0, buf.data, buf.len, 0);
+			emit(arg, SK_OP_ZADD, k, first ? (const char *) &size : NULL,
+				 first ? sizeof(size) : 0, buf.data, buf.len, 0);
+			first = false;
 			resetStringInfo(&buf);
 			inbuf = 0;
 		}
 	}
 	if (inbuf > 0)
-		emit(arg, SK_OP_ZADD, k, NULL, 0, buf.data, buf.len, 0);
+		emit(arg, SK_OP_ZADD, k, first ? (const char *) &size : NULL,
+			 first ? sizeof(size) : 0, buf.data, buf.len, 0);
 	pfree(buf.data);
 	if (k->expire_at != 0)
 		emit(arg, SK_OP_EXPIRE, k, NULL, 0, NULL, 0, k->expire_at);

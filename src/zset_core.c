@@ -316,13 +316,15 @@ zs_dict_lookup(const ZsAlloc *a, ZsSet *s, const char *member, size_t mlen,
 	return ZS_NULL;
 }
 
-/* Doubles the table; keeps the old one when memory ran out. */
+/*
+ * Grows the table to newn buckets (a power of two larger than the current
+ * size) in one rehash; keeps the old one when memory ran out.
+ */
 static void
-zs_dict_grow(const ZsAlloc *a, zs_ptr set)
+zs_dict_resize(const ZsAlloc *a, zs_ptr set, uint32_t newn)
 {
 	ZsSet	   *s = SET(a, set);
 	uint32_t	oldn = s->nbuckets,
-				newn,
 				i;
 	size_t		newsize;
 	zs_ptr		newb,
@@ -330,9 +332,6 @@ zs_dict_grow(const ZsAlloc *a, zs_ptr set)
 	zs_ptr	   *ob,
 			   *nb;
 
-	if (oldn >= ZS_MAX_BUCKETS)
-		return;
-	newn = oldn * 2;
 	newsize = sizeof(zs_ptr) * (size_t) newn;
 	newb = a->alloc(a->ctx, newsize);
 	if (newb == ZS_NULL)
@@ -363,6 +362,28 @@ zs_dict_grow(const ZsAlloc *a, zs_ptr set)
 	s->nbuckets = newn;
 	s->bytes = s->bytes - sizeof(zs_ptr) * (size_t) oldn + newsize;
 	a->free(a->ctx, oldb, sizeof(zs_ptr) * (size_t) oldn);
+}
+
+/* Doubles the table (at most ZS_MAX_BUCKETS buckets). */
+static void
+zs_dict_grow(const ZsAlloc *a, zs_ptr set)
+{
+	uint32_t	oldn = SET(a, set)->nbuckets;
+
+	if (oldn < ZS_MAX_BUCKETS)
+		zs_dict_resize(a, set, oldn * 2);
+}
+
+void
+zs_reserve(const ZsAlloc *a, zs_ptr set, uint64_t members)
+{
+	uint32_t	n = SET(a, set)->nbuckets;
+	uint32_t	want = n;
+
+	while (want < members && want < ZS_MAX_BUCKETS)
+		want *= 2;
+	if (want > n)
+		zs_dict_resize(a, set, want);
 }
 
 ZsNode *

@@ -150,6 +150,12 @@ extern ZsNode *zs_find(const ZsAlloc *a, zs_ptr set, const char *member, size_t 
 extern ZsResult zs_add(const ZsAlloc *a, zs_ptr set, double score,
 					   const char *member, size_t mlen, double *old);
 
+/*
+ * Sizes the member dictionary for this many members at once (one rehash
+ * instead of one per doubling); a failed allocation keeps the old table.
+ */
+extern void zs_reserve(const ZsAlloc *a, zs_ptr set, uint64_t members);
+
 /* Removes the member; false when absent. */
 extern bool zs_delete(const ZsAlloc *a, zs_ptr set, const char *member, size_t mlen);
 

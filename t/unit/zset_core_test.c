@@ -1275,6 +1275,51 @@ test_allocator_clean(void)
 	CHECK(ta.bad_frees == 0, "%llu frees with the wrong size", (unsigned long long) ta.bad_frees);
 }
 
+/* zs_reserve: one rehash to the size asked for; contents and bytes stay right. */
+static void
+test_reserve(void)
+{
+	zs_ptr		set = zs_create(&A, 42);
+	char		m[32];
+	int			i;
+	uint64_t	allocs;
+
+	CHECK(set != ZS_NULL, "create");
+	for (i = 0; i < 100; i++)
+	{
+		snprintf(m, sizeof(m), "r%d", i);
+		CHECK(zs_add(&A, set, i, m, strlen(m), NULL) == ZS_ADDED, "add %d", i);
+	}
+	zs_reserve(&A, set, 5000);
+	CHECK(S(set)->nbuckets == 8192, "reserve 5000: %u buckets", S(set)->nbuckets);
+	check_set(set, "reserve");
+	zs_reserve(&A, set, 10);	/* never shrinks */
+	CHECK(S(set)->nbuckets == 8192, "reserve 10 shrank to %u", S(set)->nbuckets);
+	allocs = ta.allocs;
+	for (i = 100; i < 5000; i++)
+	{
+		snprintf(m, sizeof(m), "r%d", i);
+		CHECK(zs_add(&A, set, i, m, strlen(m), NULL) == ZS_ADDED, "add %d", i);
+	}
+	CHECK(ta.allocs - allocs == 4900, "adds after reserve allocated %llu blocks (no rehash: 4900)",
+		  (unsigned long long) (ta.allocs - allocs));
+	for (i = 0; i < 5000; i += 97)
+	{
+		ZsNode	   *n;
+
+		snprintf(m, sizeof(m), "r%d", i);
+		n = zs_find(&A, set, m, strlen(m));
+		CHECK(n != NULL && n->score == i && zs_rank(&A, set, n) == (uint64_t) i, "find r%d", i);
+	}
+	/* a failed reserve keeps the old table */
+	ta.fail_in = 1;
+	zs_reserve(&A, set, 100000);
+	ta.fail_in = 0;
+	CHECK(S(set)->nbuckets == 8192, "failed reserve changed the table to %u", S(set)->nbuckets);
+	check_set(set, "failed reserve");
+	zs_destroy(&A, set);
+}
+
 int
 main(void)
 {
@@ -1288,6 +1333,7 @@ main(void)
 	run_case("bytes_and_growth", test_bytes_and_growth);
 	run_case("large", test_large);
 	run_case("check_detects", test_check_detects);
+	run_case("reserve", test_reserve);
 	run_case("randomized", test_randomized);
 	run_case("allocator_clean", test_allocator_clean);
 	printf("%d passed, %d failed\n", cases_passed, cases_failed);
