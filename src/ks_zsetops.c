@@ -78,9 +78,9 @@ acc_grow(ZAcc *a)
 	}
 }
 
-/* The entry of member m (created when create), or NULL. */
+/* The entry of member m (created when create; *created says so), or NULL. */
 static struct ZAccEnt *
-acc_get(ZAcc *a, const char *m, uint32 mlen, bool create)
+acc_get(ZAcc *a, const char *m, uint32 mlen, bool create, bool *created)
 {
 	uint32		h = hash_bytes((const unsigned char *) m, (int) mlen);
 	int			i = h & (a->size - 1);
@@ -90,8 +90,14 @@ acc_get(ZAcc *a, const char *m, uint32 mlen, bool create)
 	{
 		e = &a->ent[a->slot[i]];
 		if (e->h == h && e->mlen == mlen && memcmp(e->m, m, mlen) == 0)
+		{
+			if (created)
+				*created = false;
 			return e;
+		}
 	}
+	if (created)
+		*created = create;
 	if (!create)
 		return NULL;
 	if (a->nent == a->cap)
@@ -206,8 +212,8 @@ zsetop_locked(ZMulti *m, SkZSetOp op, int nkeys, const SkBytes *keys, const doub
 			for (node = zs_by_rank(&sk_zalloc, zset_handle(sets[i]), 0); node;
 				 node = zs_next(&sk_zalloc, node))
 			{
-				bool		isnew = (acc_get(&a, ZsNodeMember(node), node->mlen, false) == NULL);
-				struct ZAccEnt *e = acc_get(&a, ZsNodeMember(node), node->mlen, true);
+				bool		isnew;
+				struct ZAccEnt *e = acc_get(&a, ZsNodeMember(node), node->mlen, true, &isnew);
 				double		v = (weights ? weights[i] : 1.0) * node->score;
 
 				if (isnan(v))
@@ -243,7 +249,7 @@ zsetop_locked(ZMulti *m, SkZSetOp op, int nkeys, const SkBytes *keys, const doub
 			}
 			if (all)
 			{
-				acc_get(&a, ZsNodeMember(node), node->mlen, true)->score = score;
+				acc_get(&a, ZsNodeMember(node), node->mlen, true, NULL)->score = score;
 				if (limit > 0 && a.nent >= limit)
 					break;
 			}
@@ -261,7 +267,7 @@ zsetop_locked(ZMulti *m, SkZSetOp op, int nkeys, const SkBytes *keys, const doub
 				found = sets[i] &&
 					zs_find(&sk_zalloc, zset_handle(sets[i]), ZsNodeMember(node), node->mlen) != NULL;
 			if (!found)
-				acc_get(&a, ZsNodeMember(node), node->mlen, true)->score = node->score;
+				acc_get(&a, ZsNodeMember(node), node->mlen, true, NULL)->score = node->score;
 		}
 	}
 
