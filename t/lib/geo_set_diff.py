@@ -106,6 +106,11 @@ def make_points(r, n):
             spread = r.choice([0.00001, 0.0001, 0.001, 0.01, 0.1])
             lon = cx + r.gauss(0, spread)
             lat = cy + r.gauss(0, spread)
+            if r.random() < 0.4:
+                # on a grid around the centre: equal positions and equal distances
+                g = spread * 2
+                lon = cx + round((lon - cx) / g) * g
+                lat = cy + round((lat - cy) / g) * g
             if lon > 180:
                 lon -= 360
             if lon < -180:
