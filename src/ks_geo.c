@@ -379,24 +379,18 @@ points_in_range(SkKey *k, double min, double max, const SkGeoShape *shape, GeoAr
 }
 
 /*
- * The search over a live zset k, its shard locked: the points returned, in
- * order, dist in the unit; *n of them.  s->shape's centre must be set.
+ * The points inside the shape, in the order Redis finds them (its cells in
+ * its order, scores ascending within a cell); with ANY, the first count.
+ * Caller holds k's shard lock; s->shape's centre must be set.
  */
-static SkGeoPoint *
-search_locked(SkKey *k, SkGeoSearch *s, int64 *n)
+static void
+search_gather(SkKey *k, const SkGeoSearch *s, GeoArray *ga)
 {
 	SkGeoCell	cells[SK_GEO_NCELLS];
-	GeoArray	ga = {NULL, 0, 0};
 	int64		limit = s->any ? s->count : 0;
-	int64		ret,
-				j;
-	int			sort = s->sort;
 	int			i,
 				last = 0;
 
-	/* COUNT without ANY returns the nearest: sorted ascending unless asked */
-	if (s->count != 0 && sort == SKGEO_SORT_NONE && !s->any)
-		sort = SKGEO_SORT_ASC;
 	sk_geo_search_cells(&s->shape, cells);
 	/* membersOfAllNeighbors */
 	for (i = 0; i < SK_GEO_NCELLS; i++)
@@ -409,32 +403,47 @@ search_locked(SkKey *k, SkGeoSearch *s, int64 *n)
 		/* huge radii: a neighbour equal to the one scanned last is skipped */
 		if (last != 0 && cells[i].bits == cells[last].bits && cells[i].step == cells[last].step)
 			continue;
-		if (ga.n && limit && ga.n >= limit)
+		if (ga->n && limit && ga->n >= limit)
 			break;
 		sk_geo_cell_scores(cells[i], &min, &max);
-		points_in_range(k, min, max, &s->shape, &ga, limit);
+		points_in_range(k, min, max, &s->shape, ga, limit);
 		last = i;
 	}
+}
 
-	ret = (s->count == 0 || ga.n < s->count) ? ga.n : s->count;
-	if (sort != SKGEO_SORT_NONE && ga.n > 1)
+/*
+ * The points returned, in order, dist in the unit; *n of them.  No lock
+ * needed: the points are copies.
+ */
+static SkGeoPoint *
+search_finish(const SkGeoSearch *s, GeoArray *ga, int64 *n)
+{
+	int			sort = s->sort;
+	int64		ret,
+				j;
+
+	/* COUNT without ANY returns the nearest: sorted ascending unless asked */
+	if (s->count != 0 && sort == SKGEO_SORT_NONE && !s->any)
+		sort = SKGEO_SORT_ASC;
+	ret = (s->count == 0 || ga->n < s->count) ? ga->n : s->count;
+	if (sort != SKGEO_SORT_NONE && ga->n > 1)
 	{
 		bool		desc = (sort == SKGEO_SORT_DESC);
 
-		if (ret == ga.n)
+		if (ret == ga->n)
 		{
-			SkGeoPoint *tmp = palloc_extended(sizeof(SkGeoPoint) * ga.n, MCXT_ALLOC_HUGE);
+			SkGeoPoint *tmp = palloc_extended(sizeof(SkGeoPoint) * ga->n, MCXT_ALLOC_HUGE);
 
-			merge_sort(ga.p, tmp, ga.n, desc);
+			merge_sort(ga->p, tmp, ga->n, desc);
 			pfree(tmp);
 		}
 		else
-			partial_sort(ga.p, 0, ga.n, 0, ret - 1, desc);
+			partial_sort(ga->p, 0, ga->n, 0, ret - 1, desc);
 	}
 	for (j = 0; j < ret; j++)
-		ga.p[j].dist /= s->shape.to_meters;
+		ga->p[j].dist /= s->shape.to_meters;
 	*n = ret;
-	return ga.p;
+	return ga->p;
 }
 
 /* The member's decoded position as the centre; false when absent. */
@@ -464,7 +473,7 @@ skgeo_search(SkBytes key, SkGeoSearch *s, int64 *n)
 {
 	KeyLock		kl;
 	SkKey	   *k;
-	SkGeoPoint *pts = NULL;
+	GeoArray	ga = {NULL, 0, 0};
 
 	*n = 0;
 	skgeo_check_search(s);
@@ -477,10 +486,11 @@ skgeo_search(SkBytes key, SkGeoSearch *s, int64 *n)
 			key_end(&kl);
 			member_not_found(s, key);
 		}
-		pts = search_locked(k, s, n);
+		search_gather(k, s, &ga);
 	}
 	key_end(&kl);
-	return pts;
+	/* sorted with the lock released */
+	return search_finish(s, &ga, n);
 }
 
 int64
@@ -490,6 +500,7 @@ skgeo_searchstore(SkBytes dst, SkBytes src, SkGeoSearch *s, bool storedist)
 	SkBytes		keys[2];
 	SkKey	   *k;
 	SkGeoPoint *pts = NULL;
+	GeoArray	ga = {NULL, 0, 0};
 	int64		n = 0,
 				i;
 	StringInfoData buf;
@@ -506,7 +517,9 @@ skgeo_searchstore(SkBytes dst, SkBytes src, SkGeoSearch *s, bool storedist)
 			zmulti_unlock(&m);
 			member_not_found(s, src);
 		}
-		pts = search_locked(k, s, &n);
+		search_gather(k, s, &ga);
+		/* the sort decides which members COUNT keeps: done under the locks */
+		pts = search_finish(s, &ga, &n);
 	}
 	/* dst may be of any type: it is overwritten (deleted when nothing is found) */
 	initStringInfo(&buf);

@@ -13,9 +13,9 @@ compared:
   * GEOHASH of every member;
   * GEODIST from every member to another, in a random unit, at Redis's 4
     decimals (fixedpoint_d2string: llrint(d * 10^4));
-  * random GEOSEARCH queries (radius or box, 1 m to 5,000 km, from a member
-    or from a position, every unit, ASC / DESC / unsorted, COUNT with and
-    without ANY) WITHDIST WITHHASH WITHCOORD: the member lists in the same
+  * random GEOSEARCH queries (radius or box, 1 m to 5,000 km, a few to
+    20,000 km; from a member or from a position, every unit, ASC / DESC /
+    unsorted, COUNT with and without ANY) WITHDIST WITHHASH WITHCOORD: the member lists in the same
     order, distances at 4 decimals, hashes, coordinates at Redis's precision;
   * some of them as GEOSEARCHSTORE (with and without STOREDIST): the count
     and the stored set;
@@ -233,9 +233,11 @@ class Diff:
             q['lon'], q['lat'] = lon, lat
         unit = rng.choice(list(UNITS))
         q['unit'] = unit
-        # 1 m to 5,000 km, log-uniform, written in the unit with 6 significant digits
+        # 1 m to 5,000 km, log-uniform, written in the unit with 6 significant
+        # digits; a few huge ones (to 20,000 km: neighbours repeat, steps bottom out)
         def length():
-            m = math.exp(rng.uniform(math.log(1.0), math.log(5.0e6)))
+            top = 2.0e7 if rng.random() < 0.04 else 5.0e6
+            m = math.exp(rng.uniform(math.log(1.0), math.log(top)))
             return float('%.6g' % (m / UNITS[unit]))
         if rng.random() < 0.5:
             q['radius'] = length()
