@@ -141,6 +141,9 @@ SELECT next_cursor, (SELECT string_agg(m, ' ' ORDER BY m) FROM unnest(members) m
        (SELECT sum(s) FROM unnest(scores) s) FROM streamkv.zscan('sc', 0);
 SELECT (SELECT string_agg(m, ' ' ORDER BY m) FROM unnest(members) m) FROM streamkv.zscan('sc', 0, 'a*', 100);
 SELECT * FROM streamkv.zscan('missing', 0);
+-- match '*' filters nothing, the empty member included (as Redis)
+SELECT streamkv.zadd('sc', 5, '');
+SELECT cardinality(members) FROM streamkv.zscan('sc', 0, '*', 100);
 -- a full iteration with count 1 returns every member once
 WITH RECURSIVE it(cursor, members, n) AS (
     SELECT z.next_cursor, z.members, 1 FROM streamkv.zscan('sc', 0, count => 1) z
@@ -197,7 +200,8 @@ SELECT streamkv.zscore('inf', 'hi');
 SELECT streamkv.zcount('z', 'abc', '1');
 SELECT streamkv.zcount('z', '1', '(');
 SELECT streamkv.zcount('z', 'nan', '1');
-SELECT streamkv.zcount('z', '', '1');
+-- as Redis's strtod: '' is 0 and '(' exclusive 0
+SELECT streamkv.zcount('z', '', '1'), streamkv.zcount('z', '(', '+inf');
 SELECT streamkv.zlexcount('z', 'a', '+');
 SELECT streamkv.zlexcount('z', '', '+');
 SELECT * FROM streamkv.zrangebyscore('z', '1', 'x');
@@ -207,6 +211,9 @@ SELECT streamkv.zremrangebyscore('z', 'x', '1');
 SELECT streamkv.zremrangebylex('z', 'x', '+');
 SELECT streamkv.zrangestore('out', 'z', '0', '-1', 'members');
 SELECT streamkv.zrangestore('out', 'z', '0', '-1', 'rank', false, 1, 2);
+-- as Redis: a LIMIT with count -1 is ignored by rank
+SELECT streamkv.zrangestore('out', 'z', '0', '-1', 'rank', false, 1, -1), streamkv.del('out');
+SELECT * FROM streamkv.zrandmember('z', -9223372036854775807);
 SELECT streamkv.zrangestore('out', 'z', 'a', '-1');
 SELECT streamkv.zrangestore('out', 'z', '0', '-1', 'score');
 SELECT streamkv.zrangestore('out', 'z', NULL, '-1');

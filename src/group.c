@@ -84,7 +84,7 @@ g_log(GCtx *c, SkOpHeader *op)
 	/* a first delivery may allocate a share window too */
 	if (!frees)
 		sk_mem_check(MAXALIGN(SkOpSize(op)) + sizeof(SkSharePart));
-	sk_slot_log_op(&db->slot, c->rel, 0, op, frees, &db->applied_seq, g_apply_cb, db);
+	sk_slot_log_op(&db->slot, c->rel, 0, op, frees, &db->applied_seq, g_apply_cb, db, NULL);
 	db->chain_ops++;
 	pfree(op);
 	g_maybe_compact(c);

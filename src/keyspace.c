@@ -35,26 +35,98 @@
 #include "keyspace_int.h"
 
 
+/*
+ * Reads without the store relation.  A read of a loaded keyspace needs only
+ * the store's RelFileNode, to find its slot; the relation itself (opened and
+ * locked) only when the keyspace must be loaded or a read writes (lazy
+ * expiry).  So ctx_open for a read takes the RelFileNode this backend
+ * remembers from its last open of the store and opens nothing: no lock
+ * manager call, no relcache reference, nothing to release at commit.  The
+ * remembered store is forgotten on any relcache invalidation of it (or of
+ * everything), which every transaction start processes: after another
+ * session's DROP EXTENSION has committed, the next transaction opens the
+ * store by name again.  Memory is safe without the lock: slot headers are
+ * never freed and the slot's key is checked under the shard lock, as
+ * always (docs/architecture.md, "Slots").
+ */
+static bool ks_store_known = false;
+static Oid	ks_store_relid = InvalidOid;
+static Oid	ks_store_db = InvalidOid;
+static RelFileNode ks_store_rnode;
+static bool ks_callback_registered = false;
+
+static void
+ks_relcache_callback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == ks_store_relid)
+		ks_store_known = false;
+}
+
 void
 ctx_open(SkCtx *c, bool write)
 {
 	sk_check_preloaded();
 	if (write)
 		sk_check_writable();
-	c->rel = sk_open_named_store("keyspace_store", write ? RowExclusiveLock : AccessShareLock);
+	c->rel = NULL;
 	c->db = NULL;
 	c->now = sk_now_ms();
+	c->lockmode = write ? RowExclusiveLock : AccessShareLock;
+	if (!write && ks_store_known && ks_store_db == MyDatabaseId)
+		c->rnode = ks_store_rnode;
+	else
+		ctx_rel(c);
+}
+
+/* The store relation, opened (and locked) on first need. */
+Relation
+ctx_rel(SkCtx *c)
+{
+	if (c->rel == NULL)
+	{
+		if (!ks_callback_registered)
+		{
+			CacheRegisterRelcacheCallback(ks_relcache_callback, (Datum) 0);
+			ks_callback_registered = true;
+		}
+		c->rel = sk_open_named_store("keyspace_store", c->lockmode);
+		c->rnode = c->rel->rd_node;
+		ks_store_relid = RelationGetRelid(c->rel);
+		ks_store_db = MyDatabaseId;
+		ks_store_rnode = c->rnode;
+		ks_store_known = true;
+	}
+	return c->rel;
 }
 
 void
 ctx_close(SkCtx *c)
 {
-	index_close(c->rel, NoLock);
+	if (c->rel != NULL)
+		index_close(c->rel, NoLock);
 }
 
 SkShard *
 ctx_lock(SkCtx *c, int shard, LWLockMode mode)
 {
+	if (c->rel == NULL)
+	{
+		/* a read of a loaded keyspace: the slot by its RelFileNode */
+		SkDb	   *db = c->db ? c->db : sk_db_get_node(c->rnode);
+
+		LWLockAcquire(&db->shards[shard].lock, mode);
+		if (db->slot.state == SK_SLOT_READY &&
+			sk_slot_is(&db->slot, SK_STORE_KEYSPACE, c->rnode))
+		{
+			c->db = db;
+			sk_slot_touch(&db->slot);
+			return &db->shards[shard];
+		}
+		LWLockRelease(&db->shards[shard].lock);
+		/* not loaded, or not this store's any more: the locked way */
+		c->db = NULL;
+		ctx_rel(c);
+	}
 	sk_db_lock_shard(&c->db, c->rel, shard, mode);
 	return &c->db->shards[shard];
 }
@@ -112,7 +184,9 @@ log_op(SkCtx *c, int shard, SkOpHeader *op)
 						 op->kind == SK_OP_HDEL || op->kind == SK_OP_EXPIRE ||
 						 op->kind == SK_OP_ZREM);
 
-	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, sk_keyspace_apply, sh);
+	Assert(c->rel != NULL);		/* opened before the shard lock: ctx_rel */
+	sk_slot_log_op(&db->slot, c->rel, shard, op, frees, &sh->applied_seq, sk_keyspace_apply, sh,
+				   &sh->tail_hint);
 	sh->chain_ops++;
 	if (op->kind == SK_OP_EXPIRED)
 		pg_atomic_fetch_add_u64(&db->expired_keys, 1);
@@ -149,6 +223,7 @@ ctx_lock_read(SkCtx *c, const char *key, Size klen, uint32 h)
 	if (k == NULL || key_live(k, c->now) || RecoveryInProgress())
 		return sh;
 	LWLockRelease(&sh->lock);
+	ctx_rel(c);					/* the removal writes: the store, before any shard lock */
 	sh = ctx_lock(c, s, LW_EXCLUSIVE);
 	write_lookup(c, s, key, klen, h);
 	LWLockRelease(&sh->lock);

@@ -29,6 +29,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/inval.h"
 #include "keyspace.h"
 #include "kvmem.h"
 
@@ -42,9 +43,11 @@
  */
 typedef struct SkCtx
 {
-	Relation	rel;
+	Relation	rel;			/* NULL until needed, for reads (ctx_open) */
 	SkDb	   *db;
 	int64		now;
+	LOCKMODE	lockmode;		/* what ctx_rel locks rel with */
+	RelFileNode rnode;			/* the store's, when rel is NULL */
 } SkCtx;
 
 #define KEYARG(n, kp, kl) \
@@ -104,6 +107,7 @@ typedef struct CompactState
 
 
 extern void ctx_open(SkCtx *c, bool write);
+extern Relation ctx_rel(SkCtx *c);
 extern void ctx_close(SkCtx *c);
 extern SkShard * ctx_lock(SkCtx *c, int shard, LWLockMode mode);
 extern void wrongtype(void);

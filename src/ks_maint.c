@@ -190,6 +190,7 @@ sk_compact_shard(Relation rel, SkDb **dbp, int shard, bool force)
 	sk_table_scan(sh->table, 0, PG_UINT32_MAX, compact_key, &cs, &wrapped);
 	compact_flush(&cs);
 	sk_chain_switch(rel, shard, &cs.pos, cs.seq, cs.nops);
+	sh->tail_hint = InvalidBlockNumber;	/* a new chain, a new tail */
 	sh->chain_ops = cs.nops;
 	c.db->compactions++;
 	c.db->last_compaction = GetCurrentTimestamp();
@@ -244,7 +245,7 @@ sk_info(PG_FUNCTION_ARGS)
 		zsets += sh->nkeys[SK_TYPE_ZSET];
 		LWLockRelease(&sh->lock);
 	}
-	sk_read_meta(c.rel, &meta);
+	sk_read_meta(ctx_rel(&c), &meta);
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(pg_atomic_read_u64(&sk_shared->mem_used));
@@ -252,7 +253,7 @@ sk_info(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum(strings);
 	values[3] = Int64GetDatum(hashes);
 	{
-		BlockNumber nblocks = RelationGetNumberOfBlocks(c.rel);
+		BlockNumber nblocks = RelationGetNumberOfBlocks(ctx_rel(&c));
 
 		values[4] = Int64GetDatum(nblocks);
 		/* the free list, and blocks allocated ahead never used (alloc_next 0: not tracked) */

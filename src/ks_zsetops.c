@@ -391,6 +391,9 @@ skz_zscan(SkBytes key, uint64 cursor, SkBytes pattern, bool has_pattern,
 
 	*items = NULL;
 	*n = 0;
+	/* as Redis's SCAN family (and scan()): '*' filters nothing, '' included */
+	if (has_pattern && pattern.len == 1 && pattern.p[0] == '*')
+		has_pattern = false;
 	if (count < 1)
 	{
 		key_end(&kl);

@@ -85,7 +85,8 @@ zmulti_lock(ZMulti *m, bool write, int nkeys, const SkBytes *keys)
 	for (i = 0; i < SK_NSHARDS; i++)
 		if (m->shards[i])
 			LWLockAcquire(&m->c.db->shards[i].lock, write ? LW_EXCLUSIVE : LW_SHARED);
-	if (m->c.db->slot.state != SK_SLOT_READY)
+	if (m->c.db->slot.state != SK_SLOT_READY ||
+		!sk_slot_is(&m->c.db->slot, SK_STORE_KEYSPACE, m->c.rnode))
 	{
 		unlock_shards_of(&m->c, m->shards);
 		ereport(ERROR,
@@ -431,7 +432,8 @@ parse_score_bound(SkBytes b, double *v, bool *ex)
 		*ex = true;
 		p++;
 	}
-	if (*p == '\0' || strlen(s) != b.len)
+	/* as Redis: strtod of "" is 0, so '' is 0 and '(' exclusive 0 */
+	if (strlen(s) != b.len)
 		return false;
 	errno = 0;
 	*v = strtod(p, &end);
@@ -754,7 +756,9 @@ skz_zrandmember(SkBytes key, int64 count, bool with_count, int64 *n)
 		/* one member, or -count members with repeats */
 		int64		want = with_count ? -count : 1;
 
-		if (with_count && count == PG_INT64_MIN)
+		/* Redis refuses counts beyond LONG_MAX / 2 either way; more than
+		 * MaxAllocHugeSize items could not be returned anyway */
+		if (with_count && (count < -(int64) (MaxAllocHugeSize / sizeof(SkZItem))))
 		{
 			key_end(&kl);
 			ereport(ERROR,

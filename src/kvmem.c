@@ -286,6 +286,8 @@ sk_shard_clear(SkShard *sh)
 	sh->nelems = sh->nvolatile = sh->nzmembers = 0;
 	sh->chain_ops = 0;
 	sh->expire_cursor = 0;
+	/* flush, unload: the chain's tail is read from the metapage again */
+	sh->tail_hint = InvalidBlockNumber;
 }
 
 /* ------------------------------------------------------------------------
@@ -466,6 +468,7 @@ sk_keyspace_slot_init(SkSlot *s, int tranche_id)
 	{
 		LWLockInitialize(&db->shards[j].lock, tranche_id);
 		db->shards[j].table = InvalidDsaPointer;
+		db->shards[j].tail_hint = InvalidBlockNumber;
 	}
 }
 
@@ -555,15 +558,52 @@ sk_keyspace_load(SkSlot *s, Relation rel)
 	}
 	sk_read_meta(rel, &meta);
 	for (i = 0; i < SK_NSHARDS; i++)
+		db->shards[i].tail_hint = InvalidBlockNumber;
+	for (i = 0; i < SK_NSHARDS; i++)
 		sk_slot_load_ops(rel, &meta.chains[i], sk_keyspace_apply, &db->shards[i], "keyspace",
 						 &db->shards[i].applied_seq, &db->shards[i].chain_ops);
+}
+
+/*
+ * The keyspace slot this backend used last, and the store it belonged to
+ * then: a backend works in one database, so nearly every call finds its
+ * slot here instead of in the slot table (a dshash lookup under a partition
+ * lock).  The pointer may be stale -- the slot unloaded, or its store
+ * dropped and the header reused for another store -- but never dangling:
+ * slot headers are never freed (docs/architecture.md, "Slots").  Every
+ * caller re-checks the slot's key under one of its locks, as it must for a
+ * slot found in the table too, and forgets the cached slot when the key no
+ * longer matches (sk_db_forget_cached).
+ */
+static SkDb *cached_db = NULL;
+static RelFileNode cached_rnode;
+
+/* Returns the slot of the keyspace store rnode (not necessarily loaded). */
+SkDb *
+sk_db_get_node(RelFileNode rnode)
+{
+	if (cached_db == NULL || !RelFileNodeEquals(cached_rnode, rnode))
+	{
+		cached_db = NULL;
+		cached_db = (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rnode);
+		cached_rnode = rnode;
+	}
+	return cached_db;
 }
 
 /* Returns the slot of rel's keyspace (not necessarily loaded). */
 SkDb *
 sk_db_get(Relation rel)
 {
-	return (SkDb *) sk_slot_get(SK_STORE_KEYSPACE, rel->rd_node);
+	return sk_db_get_node(rel->rd_node);
+}
+
+/* db was found not to be rel's keyspace any more: look it up next time. */
+static inline void
+sk_db_forget_cached(SkDb *db)
+{
+	if (cached_db == db)
+		cached_db = NULL;
 }
 
 static inline bool
@@ -594,6 +634,7 @@ sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode)
 
 		if (!sk_db_is(db, rel))
 		{
+			sk_db_forget_cached(db);
 			*dbp = NULL;
 			continue;
 		}
@@ -616,6 +657,7 @@ sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode)
 		if (!sk_db_is(db, rel))
 		{
 			sk_db_unlock_all(db);
+			sk_db_forget_cached(db);
 			*dbp = NULL;
 			continue;
 		}

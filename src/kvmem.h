@@ -162,6 +162,7 @@ extern uint32 sk_hash(const char *p, Size len);
 extern int	sk_shard_of(uint32 hash);
 
 extern SkDb *sk_db_get(Relation rel);
+extern SkDb *sk_db_get_node(RelFileNode rnode);
 extern void sk_db_lock_shard(SkDb **dbp, Relation rel, int shard, LWLockMode mode);
 extern void sk_db_lock_all(SkDb **dbp, Relation rel, LWLockMode mode);
 extern void sk_db_unlock_all(SkDb *db);

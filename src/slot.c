@@ -535,13 +535,16 @@ sk_mem_check(Size need)
  * marked the slot BROKEN), then the append to chain with its WAL record.
  * When the append fails after memory changed, the slot is BROKEN: it is
  * rebuilt from the pages on next use.  On success *applied_seq is the
- * operation's number.
+ * operation's number.  tail_hint, when not NULL, is the chain's remembered
+ * tail (sk_chain_append_ops_hinted), kept by the caller under the chain's
+ * lock.
  *
  * Caller holds the chain's lock exclusively (which freezes the slot).
  */
 void
 sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, SkOpHeader *op, bool frees,
-			   uint64 *applied_seq, sk_op_apply_fn apply, void *target)
+			   uint64 *applied_seq, sk_op_apply_fn apply, void *target,
+			   BlockNumber *tail_hint)
 {
 	Size		size = MAXALIGN(SkOpSize(op));
 	const char *data = (const char *) op;
@@ -561,7 +564,8 @@ sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, SkOpHeader *op, bool frees
 	pos.npages = 0;
 	PG_TRY();
 	{
-		sk_chain_append_ops(rel, &pos, &data, &size, 1, (uint8) s->key.kind, NULL);
+		sk_chain_append_ops_hinted(rel, &pos, &data, &size, 1, (uint8) s->key.kind, NULL,
+								   tail_hint);
 	}
 	PG_CATCH();
 	{

@@ -140,6 +140,7 @@ struct SkChainMeta;
 extern void sk_slot_load_ops(Relation rel, const struct SkChainMeta *cm, sk_op_apply_fn apply,
 							 void *target, const char *what, uint64 *maxseq, uint64 *nops);
 extern void sk_slot_log_op(SkSlot *s, Relation rel, uint16 chain, struct SkOpHeader *op,
-						   bool frees, uint64 *applied_seq, sk_op_apply_fn apply, void *target);
+						   bool frees, uint64 *applied_seq, sk_op_apply_fn apply, void *target,
+						   BlockNumber *tail_hint);
 
 #endif							/* STREAMKV_SLOT_H */

@@ -51,6 +51,7 @@
 #include "access/generic_xlog.h"
 #include "access/relation.h"
 #include "access/reloptions.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
@@ -59,11 +60,14 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "storage/smgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/relcache.h"
 #include "utils/selfuncs.h"
 
 #include "store.h"
@@ -531,6 +535,14 @@ sk_keyspace_store_oid(bool missing_ok)
  * catalog-cache lookups less per command) and checked once the relation is
  * locked: still an index of that name in schema streamkv, or it is looked
  * up again (DROP EXTENSION and CREATE EXTENSION make a new store).
+ *
+ * Within one (sub)transaction the lock taken by the first call is held
+ * until its end (callers close with NoLock), so later calls of the same
+ * transaction and subtransaction that need no stronger lock skip the lock
+ * manager and the catalog-cache probe of try_relation_open and take the
+ * relcache entry directly -- what relation_open does after locking.  A
+ * subtransaction that aborted released the locks it took: its successor
+ * has another SubTransactionId and locks again.
  */
 Relation
 sk_open_named_store(const char *relname, LOCKMODE lockmode)
@@ -538,27 +550,57 @@ sk_open_named_store(const char *relname, LOCKMODE lockmode)
 	static Oid	cached_relid[2];
 	static Oid	cached_nsp[2];
 	static Oid	cached_db[2];
+	static LocalTransactionId locked_lxid[2];
+	static SubTransactionId locked_subxid[2];
+	static LOCKMODE locked_mode[2];
 	int			slot = strcmp(relname, "keyspace_store") == 0 ? 0 : 1;
 	Relation	rel;
 	Oid			relid;
 
 	if (cached_db[slot] == MyDatabaseId && OidIsValid(cached_relid[slot]))
 	{
+		if (locked_lxid[slot] == MyProc->lxid && locked_lxid[slot] != InvalidLocalTransactionId &&
+			locked_subxid[slot] == GetCurrentSubTransactionId() &&
+			locked_mode[slot] >= lockmode)
+		{
+			/* locked by this (sub)transaction already */
+			rel = RelationIdGetRelation(cached_relid[slot]);
+			if (rel != NULL)
+			{
+				if (rel->rd_rel->relkind == RELKIND_INDEX &&
+					RelationGetNamespace(rel) == cached_nsp[slot] &&
+					strcmp(RelationGetRelationName(rel), relname) == 0)
+				{
+					pgstat_init_relation(rel);
+					return rel;
+				}
+				RelationClose(rel);
+			}
+		}
 		rel = try_relation_open(cached_relid[slot], lockmode);
 		if (rel != NULL)
 		{
 			if (rel->rd_rel->relkind == RELKIND_INDEX &&
 				RelationGetNamespace(rel) == cached_nsp[slot] &&
 				strcmp(RelationGetRelationName(rel), relname) == 0)
+			{
+				locked_lxid[slot] = MyProc->lxid;
+				locked_subxid[slot] = GetCurrentSubTransactionId();
+				locked_mode[slot] = lockmode;
 				return rel;
+			}
 			relation_close(rel, lockmode);
 		}
 	}
+	locked_lxid[slot] = InvalidLocalTransactionId;
 	relid = sk_named_store_oid(relname, false);
 	rel = index_open(relid, lockmode);
 	cached_relid[slot] = relid;
 	cached_nsp[slot] = RelationGetNamespace(rel);
 	cached_db[slot] = MyDatabaseId;
+	locked_lxid[slot] = MyProc->lxid;
+	locked_subxid[slot] = GetCurrentSubTransactionId();
+	locked_mode[slot] = lockmode;
 	return rel;
 }
 
@@ -592,6 +634,9 @@ sk_item_cost(Size len)
 {
 	return MAXALIGN(sizeof(SkFragHeader) + len) + sizeof(ItemIdData);
 }
+
+/* planning entries kept on the stack by sk_chain_append_ops_hinted */
+#define SK_APPEND_LOCAL_ITEMS	32
 
 typedef struct SkPlanItem
 {
@@ -770,27 +815,65 @@ XLogRecPtr
 sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 					const Size *lens, int nops, uint8 kind, BlockNumber *start_blks)
 {
+	return sk_chain_append_ops_hinted(rel, pos, ops, lens, nops, kind, start_blks, NULL);
+}
+
+/* The chain's tail as the metapage says. */
+static BlockNumber
+sk_meta_chain_tail(Relation rel, uint16 chain)
+{
+	Buffer		mbuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
+	BlockNumber tail;
+
+	LockBuffer(mbuf, BUFFER_LOCK_SHARE);
+	tail = sk_page_meta_checked(rel, BufferGetPage(mbuf))->chains[chain].tail;
+	UnlockReleaseBuffer(mbuf);
+	return tail;
+}
+
+/*
+ * sk_chain_append_ops with a remembered tail (an attached chain only):
+ * *tail_hint, when valid, is taken for the chain's tail instead of reading
+ * the metapage -- a buffer lookup, pin and share lock of a page every
+ * writer of the store shares -- and is set to the tail after the append.
+ * The caller keeps *tail_hint under the chain's lock and resets it to
+ * InvalidBlockNumber whenever the chain's tail may change other than by
+ * these appends (compaction's switch, flush, load, unload).  As a second
+ * guard, a hinted page that is not a chain page of this chain without a
+ * next page is not trusted: the metapage is read instead.
+ */
+XLogRecPtr
+sk_chain_append_ops_hinted(Relation rel, SkChainPos *pos, const char *const *ops,
+						   const Size *lens, int nops, uint8 kind, BlockNumber *start_blks,
+						   BlockNumber *tail_hint)
+{
 	XLogRecPtr	lsn = InvalidXLogRecPtr;
 	Size		fresh_room = sk_payload_room(sk_fresh_page_avail());
 	BlockNumber tailblk;
+	bool		hinted = false;
 	int			opi = 0;
 	Size		offset = 0;
-	int			maxitems = 64;
-	SkPlanItem *items = palloc(sizeof(SkPlanItem) * maxitems);
-	char	   *pk = palloc(SK_PK_MAXPREFIX * maxitems);
-	uint32	   *pkoff = palloc(sizeof(uint32) * maxitems);
-	uint16	   *pkskip = palloc(sizeof(uint16) * maxitems);
+	int			maxitems = SK_APPEND_LOCAL_ITEMS;
+
+	/* planning arrays on the stack for the usual few items (no palloc) */
+	SkPlanItem	items_local[SK_APPEND_LOCAL_ITEMS];
+	char		pk_local[SK_PK_MAXPREFIX * SK_APPEND_LOCAL_ITEMS];
+	uint32		pkoff_local[SK_APPEND_LOCAL_ITEMS];
+	uint16		pkskip_local[SK_APPEND_LOCAL_ITEMS];
+	SkPlanItem *items = items_local;
+	char	   *pk = pk_local;
+	uint32	   *pkoff = pkoff_local;
+	uint16	   *pkskip = pkskip_local;
 
 	if (pos->detached)
 		tailblk = pos->tail;
-	else
+	else if (tail_hint && BlockNumberIsValid(*tail_hint) && *tail_hint != SK_METAPAGE_BLKNO)
 	{
-		Buffer		mbuf = ReadBuffer(rel, SK_METAPAGE_BLKNO);
-
-		LockBuffer(mbuf, BUFFER_LOCK_SHARE);
-		tailblk = sk_page_meta_checked(rel, BufferGetPage(mbuf))->chains[pos->chain].tail;
-		UnlockReleaseBuffer(mbuf);
+		tailblk = *tail_hint;
+		hinted = true;
 	}
+	else
+		tailblk = sk_meta_chain_tail(rel, pos->chain);
 
 	while (opi < nops)
 	{
@@ -810,7 +893,41 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		int			i;
 		Size		wal_len;
 
-		if (BlockNumberIsValid(tailblk))
+		if (hinted)
+		{
+			/* a page once written stays: the relation is never truncated */
+			Page		p;
+			SkPageOpaque op;
+
+			hinted = false;
+			tailbuf = ReadBuffer(rel, tailblk);
+			LockBuffer(tailbuf, BUFFER_LOCK_EXCLUSIVE);
+			p = BufferGetPage(tailbuf);
+			op = (PageIsNew(p) ||
+				  PageGetSpecialSize(p) != MAXALIGN(sizeof(SkPageOpaqueData))) ?
+				NULL : SkPageGetOpaque(p);
+			if (op == NULL ||
+				op->magic != SK_PAGE_MAGIC || op->type != SK_PAGE_CHAIN ||
+				op->chain != pos->chain || BlockNumberIsValid(op->next))
+			{
+				UnlockReleaseBuffer(tailbuf);
+				tailbuf = InvalidBuffer;
+			}
+			if (!BufferIsValid(tailbuf))
+			{
+				/* not the tail after all: ask the metapage */
+				*tail_hint = InvalidBlockNumber;
+				tailblk = sk_meta_chain_tail(rel, pos->chain);
+			}
+		}
+		if (BufferIsValid(tailbuf))
+		{
+			PageHeader	ph = (PageHeader) BufferGetPage(tailbuf);
+
+			avail = ph->pd_upper > ph->pd_lower ? ph->pd_upper - ph->pd_lower : 0;
+			cur = 0;
+		}
+		else if (BlockNumberIsValid(tailblk))
 		{
 			PageHeader	ph;
 
@@ -831,10 +948,24 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 			if (nitems + 1 >= maxitems)
 			{
 				maxitems *= 2;
-				items = repalloc(items, sizeof(SkPlanItem) * maxitems);
-				pk = repalloc(pk, SK_PK_MAXPREFIX * maxitems);
-				pkoff = repalloc(pkoff, sizeof(uint32) * maxitems);
-				pkskip = repalloc(pkskip, sizeof(uint16) * maxitems);
+				if (items == items_local)
+				{
+					items = palloc(sizeof(SkPlanItem) * maxitems);
+					memcpy(items, items_local, sizeof(items_local));
+					pk = palloc(SK_PK_MAXPREFIX * maxitems);
+					memcpy(pk, pk_local, sizeof(pk_local));
+					pkoff = palloc(sizeof(uint32) * maxitems);
+					memcpy(pkoff, pkoff_local, sizeof(pkoff_local));
+					pkskip = palloc(sizeof(uint16) * maxitems);
+					memcpy(pkskip, pkskip_local, sizeof(pkskip_local));
+				}
+				else
+				{
+					items = repalloc(items, sizeof(SkPlanItem) * maxitems);
+					pk = repalloc(pk, SK_PK_MAXPREFIX * maxitems);
+					pkoff = repalloc(pkoff, sizeof(uint32) * maxitems);
+					pkskip = repalloc(pkskip, sizeof(uint16) * maxitems);
+				}
 			}
 			if (rem <= room ||
 				(room >= SK_MIN_FRAGMENT && (rem > fresh_room || offset > 0)))
@@ -1055,10 +1186,15 @@ sk_chain_append_ops(Relation rel, SkChainPos *pos, const char *const *ops,
 		if (BufferIsValid(tailbuf))
 			UnlockReleaseBuffer(tailbuf);
 	}
-	pfree(items);
-	pfree(pk);
-	pfree(pkoff);
-	pfree(pkskip);
+	if (items != items_local)
+	{
+		pfree(items);
+		pfree(pk);
+		pfree(pkoff);
+		pfree(pkskip);
+	}
+	if (tail_hint && !pos->detached)
+		*tail_hint = tailblk;
 	return lsn;
 }
 

@@ -292,6 +292,10 @@ extern XLogRecPtr sk_chain_append(Relation rel, SkChainPos *pos,
 extern XLogRecPtr sk_chain_append_ops(Relation rel, SkChainPos *pos,
 									  const char *const *ops, const Size *lens,
 									  int nops, uint8 kind, BlockNumber *start_blks);
+extern XLogRecPtr sk_chain_append_ops_hinted(Relation rel, SkChainPos *pos,
+											 const char *const *ops, const Size *lens,
+											 int nops, uint8 kind, BlockNumber *start_blks,
+											 BlockNumber *tail_hint);
 
 /* Callback for each complete operation found while walking a chain. */
 typedef void (*sk_op_callback) (const SkOpHeader *op, void *arg);

@@ -62,6 +62,8 @@ SkShared   *sk_shared = NULL;
 
 static dsa_area *sk_dsa = NULL;
 static XLogRecPtr sk_last_lsn = InvalidXLogRecPtr;
+/* what PRE_COMMIT left for RecordTransactionCommit (sk_xact_callback) */
+static XLogRecPtr sk_commit_covers = InvalidXLogRecPtr;
 
 /* room for the DSA area's control data and a first segment, in place */
 #define SK_DSA_INPLACE_SIZE		(1024 * 1024)
@@ -263,6 +265,19 @@ sk_after_commit_hooks(void)
 /*
  * Commit: make this transaction's streamkv records durable as
  * synchronous_commit says, once, up to the last one.
+ *
+ * With synchronous_commit = off, a top-level commit needs nothing from us
+ * when PostgreSQL's own commit will do the same: RecordTransactionCommit
+ * (xact.c), which runs after XACT_EVENT_PRE_COMMIT, calls
+ * XLogSetAsyncXactLSN(XactLastRecEnd) whenever this transaction wrote WAL --
+ * with or without an xid (without one it writes no commit record but still
+ * "triggers flushing those entries the same as a commit record would"), or
+ * flushes synchronously when it must.  XactLastRecEnd is the end of this
+ * backend's last record of the transaction, so it covers ours when it is
+ * not behind sk_last_lsn.  A second call would cost a spinlock and, on
+ * PostgreSQL 15, often a second kill() of the WAL writer.  sk_last_lsn is
+ * kept until XACT_EVENT_COMMIT, so that an error between the two (the
+ * transaction then aborts) still flushes our records in the abort branch.
  */
 static void
 sk_xact_callback(XactEvent event, void *arg)
@@ -272,7 +287,15 @@ sk_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
-			if (sk_last_lsn != InvalidXLogRecPtr)
+			if (event == XACT_EVENT_PRE_COMMIT &&
+				synchronous_commit == SYNCHRONOUS_COMMIT_OFF &&
+				sk_last_lsn != InvalidXLogRecPtr &&
+				XactLastRecEnd >= sk_last_lsn)
+			{
+				/* RecordTransactionCommit asks for it: see above */
+				sk_commit_covers = sk_last_lsn;
+			}
+			else if (sk_last_lsn != InvalidXLogRecPtr)
 			{
 				XLogRecPtr	lsn = sk_last_lsn;
 
@@ -288,6 +311,12 @@ sk_xact_callback(XactEvent event, void *arg)
 					XLogSetAsyncXactLSN(lsn);
 			}
 			sk_after_commit_hooks();
+			break;
+		case XACT_EVENT_COMMIT:
+			/* what PRE_COMMIT left to RecordTransactionCommit is done now */
+			if (sk_commit_covers != InvalidXLogRecPtr && sk_last_lsn <= sk_commit_covers)
+				sk_last_lsn = InvalidXLogRecPtr;
+			sk_commit_covers = InvalidXLogRecPtr;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
@@ -306,6 +335,7 @@ sk_xact_callback(XactEvent event, void *arg)
 					XLogSetAsyncXactLSN(sk_last_lsn);
 			}
 			sk_last_lsn = InvalidXLogRecPtr;
+			sk_commit_covers = InvalidXLogRecPtr;
 			sk_after_commit_hooks();
 			break;
 		default:

@@ -25,6 +25,7 @@
 
 #include "access/rmgr.h"
 #include "access/xlogdefs.h"
+#include "storage/block.h"
 #include "storage/condition_variable.h"
 #include "storage/lwlock.h"
 #include "storage/relfilenode.h"
@@ -85,6 +86,9 @@ typedef struct SkShard
 	uint64		nvolatile;		/* keys with an expiry */
 	uint64		chain_ops;		/* operations in the chain (live or dead) */
 	uint32		expire_cursor;	/* bucket where the next expiry scan starts */
+	BlockNumber tail_hint;		/* the chain's tail as the last append left it,
+								 * or InvalidBlockNumber: see
+								 * sk_chain_append_ops_hinted */
 } SkShard;
 
 typedef struct SkDb

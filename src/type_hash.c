@@ -69,6 +69,21 @@ hset(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old, dsa_pointer *li
 		sk_unlink_key(sh, link);
 		old = NULL;
 	}
+	if (old)
+	{
+		/* a field whose value keeps its length is overwritten in place */
+		ofdp = sk_hlookup_dp(old, field, op->fieldlen, fhash, NULL);
+		if (DsaPointerIsValid(ofdp))
+		{
+			SkField    *of = sk_ptr(ofdp);
+
+			if (of->vlen == op->vallen)
+			{
+				memcpy(SkFieldValue(of), SkOpValue(op), op->vallen);
+				return true;
+			}
+		}
+	}
 	fdp = sk_alloc(SkFieldSize(op->fieldlen, op->vallen));
 	if (!DsaPointerIsValid(fdp))
 		return false;

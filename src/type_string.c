@@ -25,6 +25,11 @@ const char *const sk_string_op_names[] = {"SET", "APPEND"};
  * SET or APPEND: the new value in a new allocation, which replaces the old
  * key (of any type, for SET) in its bucket.  False, with nothing changed,
  * when memory ran out.
+ *
+ * A SET over a string value of the same length (an overwrite, a counter
+ * that keeps its number of digits) overwrites the value in place: no
+ * allocation, no free, the same bytes counted.  The result is the same
+ * either way, so the write path and redo may each take either branch.
  */
 bool
 sk_string_apply(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old,
@@ -38,6 +43,17 @@ sk_string_apply(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old,
 
 	if (op->kind != SK_OP_SET && op->kind != SK_OP_APPEND)
 		return true;			/* not ours: ignored, as redo ignores unknown kinds */
+	if (op->kind == SK_OP_SET && old && old->type == SK_TYPE_STRING &&
+		old->vallen == op->vallen)
+	{
+		if (old->expire_at != 0)
+			sh->nvolatile--;
+		old->expire_at = expire_at;
+		if (old->expire_at != 0)
+			sh->nvolatile++;
+		memcpy(SkKeyValue(old), SkOpValue(op), op->vallen);
+		return true;
+	}
 	if (op->kind == SK_OP_APPEND && old && old->type == SK_TYPE_STRING)
 	{
 		prefix = old->vallen;

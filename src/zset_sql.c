@@ -473,7 +473,8 @@ sk_zrangestore(PG_FUNCTION_ARGS)
 		spec.rev = rev;
 		spec.start = rank_arg(bytes_arg(fcinfo, 2));
 		spec.stop = rank_arg(bytes_arg(fcinfo, 3));
-		if (PG_GETARG_INT64(6) != 0 || PG_GETARG_INT64(7) != -1)
+		/* as Redis: only a count other than -1 makes LIMIT an error here */
+		if (PG_GETARG_INT64(7) != -1)
 			ereport(ERROR,
 					(errcode(ERRCODE_SYNTAX_ERROR),
 					 errmsg("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")));
