@@ -25,7 +25,7 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
-#include "geohash.h"
+#include "geo.h"
 
 PG_FUNCTION_INFO_V1(sk_geohash_encode_sql);
 PG_FUNCTION_INFO_V1(sk_geohash_decode_sql);
@@ -217,9 +217,9 @@ sk_geohash_cover_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* ereport 22023 unless GEOADD accepts the position */
-static void
-check_redis_lonlat(double lon, double lat)
+/* ereport 22023 unless GEOADD accepts the position (geo sets use it too) */
+void
+sk_geo_check_redis_lonlat(double lon, double lat)
 {
 	if (!sk_geo_valid_lonlat(lon, lat))
 		ereport(ERROR,
@@ -236,7 +236,7 @@ sk_geo_score_sql(PG_FUNCTION_ARGS)
 	double		lon = PG_GETARG_FLOAT8(0);
 	double		lat = PG_GETARG_FLOAT8(1);
 
-	check_redis_lonlat(lon, lat);
+	sk_geo_check_redis_lonlat(lon, lat);
 	PG_RETURN_FLOAT8((double) sk_geo_score(lon, lat));
 }
 
@@ -263,15 +263,10 @@ static double
 unit_to_meters(text *unit)
 {
 	char	   *u = text_to_cstring(unit);
+	double		m = sk_geo_unit_meters(u);
 
-	if (pg_strcasecmp(u, "m") == 0)
-		return 1.0;
-	if (pg_strcasecmp(u, "km") == 0)
-		return 1000.0;
-	if (pg_strcasecmp(u, "ft") == 0)
-		return 0.3048;
-	if (pg_strcasecmp(u, "mi") == 0)
-		return 1609.34;
+	if (m > 0)
+		return m;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unsupported unit"),

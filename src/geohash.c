@@ -50,6 +50,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* geohash.org base32 alphabet */
 static const char geohash_alphabet[] = "0123456789bcdefghjkmnpqrstuvwxyz";
@@ -571,6 +572,23 @@ gather_bits(uint64_t x)
 }
 
 /*
+ * Redis's geohashEncode: step bits per axis over longitude [-180, 180] and
+ * latitude [lat_min, lat_max], offsets truncated, latitude on the even bits.
+ * A coordinate equal to its range's maximum spills into bit 2*step(+1).
+ */
+static uint64_t
+encode_step(double lon, double lat, int step, double lat_min, double lat_max)
+{
+	double		lat_offset = (lat - lat_min) / (lat_max - lat_min);
+	double		lon_offset = (lon - SK_GEO_LONG_MIN) / (SK_GEO_LONG_MAX - SK_GEO_LONG_MIN);
+
+	lat_offset *= (double) (UINT64_C(1) << step);
+	lon_offset *= (double) (UINT64_C(1) << step);
+	return spread_bits((uint32_t) lat_offset) |
+		(spread_bits((uint32_t) lon_offset) << 1);
+}
+
+/*
  * sk_geo_valid_lonlat -- whether GEOADD accepts the position (Redis:
  * "invalid longitude,latitude pair" otherwise).  NaN is rejected too.
  */
@@ -589,13 +607,7 @@ sk_geo_valid_lonlat(double lon, double lat)
 uint64_t
 sk_geo_score(double lon, double lat)
 {
-	double		lat_offset = (lat - SK_GEO_LAT_MIN) / (SK_GEO_LAT_MAX - SK_GEO_LAT_MIN);
-	double		lon_offset = (lon - SK_GEO_LONG_MIN) / (SK_GEO_LONG_MAX - SK_GEO_LONG_MIN);
-
-	lat_offset *= (double) (UINT64_C(1) << SK_GEO_STEP);
-	lon_offset *= (double) (UINT64_C(1) << SK_GEO_STEP);
-	return spread_bits((uint32_t) lat_offset) |
-		(spread_bits((uint32_t) lon_offset) << 1);
+	return encode_step(lon, lat, SK_GEO_STEP, SK_GEO_LAT_MIN, SK_GEO_LAT_MAX);
 }
 
 /*
@@ -659,4 +671,313 @@ sk_geo_distance(double lon1, double lat1, double lon2, double lat2)
 	u = sin((lat2r - lat1r) / 2);
 	a = u * u + cos(lat1r) * cos(lat2r) * v * v;
 	return 2.0 * SK_GEO_EARTH_RADIUS_M * asin(sqrt(a));
+}
+
+/* ---------------------------------------------------------------------
+ * Redis GEOHASH, units, score bits
+ * ---------------------------------------------------------------------
+ */
+double
+sk_geo_unit_meters(const char *u)
+{
+	if (strcasecmp(u, "m") == 0)
+		return 1.0;
+	if (strcasecmp(u, "km") == 0)
+		return 1000.0;
+	if (strcasecmp(u, "ft") == 0)
+		return 0.3048;
+	if (strcasecmp(u, "mi") == 0)
+		return 1609.34;
+	return 0.0;
+}
+
+uint64_t
+sk_geo_score_bits(double score)
+{
+	/* 2^63 and 2^64 */
+	if (score >= 0.0 && score < 18446744073709551616.0)
+		return (uint64_t) score;
+	if (score < 0.0 && score > -9223372036854775808.0)
+		return (uint64_t) (int64_t) score;
+	if (score < 0.0)
+		return UINT64_C(0x8000000000000000);
+	return 0;
+}
+
+/*
+ * sk_geo_redis_geohash -- what GEOHASH prints: the decoded position
+ * re-encoded at 26 bits per axis over the standard latitude range [-90, 90],
+ * 10 characters of those 52 bits and a '0'.
+ */
+void
+sk_geo_redis_geohash(uint64_t bits, char out[12])
+{
+	double		lon,
+				lat;
+	uint64_t	h;
+	int			i;
+
+	sk_geo_decode_score(bits, &lon, &lat);
+	h = encode_step(lon, lat, SK_GEO_STEP, -90.0, 90.0);
+	for (i = 0; i < 10; i++)
+		out[i] = geohash_alphabet[(h >> (52 - (i + 1) * 5)) & 0x1f];
+	out[10] = '0';
+	out[11] = '\0';
+}
+
+/* ---------------------------------------------------------------------
+ * Redis GEOSEARCH: the cells to scan and the exact filter
+ *
+ * Each step below is Redis 7.0's (geohash.c, geohash_helper.c, geo.c),
+ * expression for expression, because its cells decide which members a
+ * search finds (and in which order when unsorted): the step estimated from
+ * the radius, the bounding box, the neighbours wrapping around, the step
+ * decreased once when a neighbour does not reach the box, and neighbours
+ * the box does not reach dropped.
+ * ---------------------------------------------------------------------
+ */
+
+/* Redis geohash_helper.c: MERCATOR_MAX */
+#define SK_GEO_MERCATOR_MAX	20037726.37
+
+static inline double
+rad_deg(double ang)
+{
+	return ang / (M_PI / 180.0);
+}
+
+/* geohashEstimateStepsByRadius */
+static int
+estimate_steps(double range_m, double lat)
+{
+	int			step = 1;
+
+	if (range_m == 0)
+		return SK_GEO_STEP;
+	while (range_m < SK_GEO_MERCATOR_MAX)
+	{
+		range_m *= 2;
+		step++;
+	}
+	step -= 2;
+	if (lat > 66 || lat < -66)
+	{
+		step--;
+		if (lat > 80 || lat < -80)
+			step--;
+	}
+	if (step < 1)
+		step = 1;
+	if (step > SK_GEO_STEP)
+		step = SK_GEO_STEP;
+	return step;
+}
+
+/* geohashDecode over Redis's ranges */
+static void
+cell_area(SkGeoCell c, SkGeoBox *a)
+{
+	uint32_t	ilat = gather_bits(c.bits);
+	uint32_t	ilon = gather_bits(c.bits >> 1);
+	double		lat_scale = SK_GEO_LAT_MAX - SK_GEO_LAT_MIN;
+	double		lon_scale = SK_GEO_LONG_MAX - SK_GEO_LONG_MIN;
+	double		cells = (double) (UINT64_C(1) << c.step);
+
+	a->min_lat = SK_GEO_LAT_MIN + (ilat * 1.0 / cells) * lat_scale;
+	a->max_lat = SK_GEO_LAT_MIN + ((ilat + 1) * 1.0 / cells) * lat_scale;
+	a->min_lon = SK_GEO_LONG_MIN + (ilon * 1.0 / cells) * lon_scale;
+	a->max_lon = SK_GEO_LONG_MIN + ((ilon + 1) * 1.0 / cells) * lon_scale;
+}
+
+/*
+ * geohash_move_x / geohash_move_y: one cell east (+1) or west (-1), north
+ * (+1) or south (-1), wrapping around within step bits (only the moved
+ * axis is masked, as in Redis).
+ */
+static SkGeoCell
+cell_move(SkGeoCell c, int dx, int dy)
+{
+	uint64_t	odd = UINT64_C(0xaaaaaaaaaaaaaaaa);
+	uint64_t	even = UINT64_C(0x5555555555555555);
+	int			sh = 64 - c.step * 2;
+
+	if (dx != 0)
+	{
+		uint64_t	x = c.bits & odd;
+		uint64_t	y = c.bits & even;
+		uint64_t	zz = even >> sh;
+
+		if (dx > 0)
+			x = x + (zz + 1);
+		else
+			x = (x | zz) - (zz + 1);
+		x &= odd >> sh;
+		c.bits = x | y;
+	}
+	if (dy != 0)
+	{
+		uint64_t	x = c.bits & odd;
+		uint64_t	y = c.bits & even;
+		uint64_t	zz = odd >> sh;
+
+		if (dy > 0)
+			y = y + (zz + 1);
+		else
+			y = (y | zz) - (zz + 1);
+		y &= even >> sh;
+		c.bits = x | y;
+	}
+	return c;
+}
+
+/* cells[0] = centre at step, then N, S, E, W, NE, NW, SE, SW */
+static void
+cells_at(const SkGeoShape *s, int step, SkGeoCell cells[SK_GEO_NCELLS])
+{
+	static const int dx[SK_GEO_NCELLS] = {0, 0, 0, 1, -1, 1, -1, 1, -1};
+	static const int dy[SK_GEO_NCELLS] = {0, 1, -1, 0, 0, 1, 1, -1, -1};
+	int			i;
+
+	cells[0].bits = encode_step(s->lon, s->lat, step, SK_GEO_LAT_MIN, SK_GEO_LAT_MAX);
+	cells[0].step = step;
+	for (i = 1; i < SK_GEO_NCELLS; i++)
+		cells[i] = cell_move(cells[0], dx[i], dy[i]);
+}
+
+#define CELL_N	1
+#define CELL_S	2
+#define CELL_E	3
+#define CELL_W	4
+#define CELL_NE	5
+#define CELL_NW	6
+#define CELL_SE	7
+#define CELL_SW	8
+
+static inline void
+cell_zero(SkGeoCell *c)
+{
+	c->bits = 0;
+	c->step = 0;
+}
+
+void
+sk_geo_search_cells(const SkGeoShape *s, SkGeoCell cells[SK_GEO_NCELLS])
+{
+	double		height = s->to_meters * (s->box ? s->height / 2 : s->radius);
+	double		width = s->to_meters * (s->box ? s->width / 2 : s->radius);
+	double		lat_delta,
+				lon_delta_top,
+				lon_delta_bottom;
+	double		min_lon,
+				max_lon,
+				min_lat,
+				max_lat;
+	double		radius_m;
+	int			steps;
+	bool		decrease = false;
+	SkGeoBox	area,
+				n,
+				so,
+				e,
+				w;
+
+	/* geohashBoundingBox */
+	lat_delta = rad_deg(height / SK_GEO_EARTH_RADIUS_M);
+	lon_delta_top = rad_deg(width / SK_GEO_EARTH_RADIUS_M / cos(deg_rad(s->lat + lat_delta)));
+	lon_delta_bottom = rad_deg(width / SK_GEO_EARTH_RADIUS_M / cos(deg_rad(s->lat - lat_delta)));
+	if (s->lat < 0)
+	{
+		min_lon = s->lon - lon_delta_bottom;
+		max_lon = s->lon + lon_delta_bottom;
+	}
+	else
+	{
+		min_lon = s->lon - lon_delta_top;
+		max_lon = s->lon + lon_delta_top;
+	}
+	min_lat = s->lat - lat_delta;
+	max_lat = s->lat + lat_delta;
+
+	/* a box's step comes from the distance from its centre to a corner */
+	radius_m = s->box ?
+		sqrt((s->width / 2) * (s->width / 2) + (s->height / 2) * (s->height / 2)) : s->radius;
+	radius_m *= s->to_meters;
+	steps = estimate_steps(radius_m, s->lat);
+	cells_at(s, steps, cells);
+
+	/* one step less when a neighbour does not reach the bounding box */
+	cell_area(cells[CELL_N], &n);
+	cell_area(cells[CELL_S], &so);
+	cell_area(cells[CELL_E], &e);
+	cell_area(cells[CELL_W], &w);
+	if (n.max_lat < max_lat)
+		decrease = true;
+	if (so.min_lat > min_lat)
+		decrease = true;
+	if (e.max_lon < max_lon)
+		decrease = true;
+	if (w.min_lon > min_lon)
+		decrease = true;
+	if (steps > 1 && decrease)
+	{
+		steps--;
+		cells_at(s, steps, cells);
+	}
+	cell_area(cells[0], &area);
+
+	/* neighbours beyond the bounding box are not scanned */
+	if (steps >= 2)
+	{
+		if (area.min_lat < min_lat)
+		{
+			cell_zero(&cells[CELL_S]);
+			cell_zero(&cells[CELL_SW]);
+			cell_zero(&cells[CELL_SE]);
+		}
+		if (area.max_lat > max_lat)
+		{
+			cell_zero(&cells[CELL_N]);
+			cell_zero(&cells[CELL_NE]);
+			cell_zero(&cells[CELL_NW]);
+		}
+		if (area.min_lon < min_lon)
+		{
+			cell_zero(&cells[CELL_W]);
+			cell_zero(&cells[CELL_SW]);
+			cell_zero(&cells[CELL_NW]);
+		}
+		if (area.max_lon > max_lon)
+		{
+			cell_zero(&cells[CELL_E]);
+			cell_zero(&cells[CELL_SE]);
+			cell_zero(&cells[CELL_NE]);
+		}
+	}
+}
+
+void
+sk_geo_cell_scores(SkGeoCell c, double *min, double *max)
+{
+	int			sh = 52 - c.step * 2;
+
+	*min = (double) (c.bits << sh);
+	*max = (double) ((c.bits + 1) << sh);
+}
+
+bool
+sk_geo_in_shape(const SkGeoShape *s, double score, double *lon, double *lat, double *dist_m)
+{
+	sk_geo_decode_score(sk_geo_score_bits(score), lon, lat);
+	if (!s->box)
+	{
+		*dist_m = sk_geo_distance(s->lon, s->lat, *lon, *lat);
+		return !(*dist_m > s->radius * s->to_meters);
+	}
+	/* geohashGetDistanceIfInRectangle: latitude first, then longitude at the point's latitude */
+	if (sk_geo_distance(*lon, *lat, *lon, s->lat) > s->height * s->to_meters / 2)
+		return false;
+	if (sk_geo_distance(*lon, *lat, s->lon, *lat) > s->width * s->to_meters / 2)
+		return false;
+	*dist_m = sk_geo_distance(s->lon, s->lat, *lon, *lat);
+	return true;
 }

@@ -69,4 +69,53 @@ extern uint64_t sk_geo_score(double lon, double lat);
 extern void sk_geo_decode_score(uint64_t bits, double *lon, double *lat);
 extern double sk_geo_distance(double lon1, double lat1, double lon2, double lat2);
 
+/* metres per unit as Redis's extractUnitOrReply (m, km, ft, mi, any case); 0 if unknown */
+extern double sk_geo_unit_meters(const char *unit);
+
+/*
+ * The bits of a score as Redis's decodeGeohash takes them ((uint64_t) of the
+ * double, with x86-64's results for scores no geo score has).
+ */
+extern uint64_t sk_geo_score_bits(double score);
+
+/* Redis GEOHASH: the 11-character standard geohash of a score's position */
+extern void sk_geo_redis_geohash(uint64_t bits, char out[12]);
+
+/* ---- Redis GEOSEARCH (geohash_helper.c, geo.c) ---- */
+
+/* A cell of Redis's grid: step bits per axis; step 0 (and bits 0) is none. */
+typedef struct SkGeoCell
+{
+	uint64_t	bits;
+	int			step;
+} SkGeoCell;
+
+/* A search area: centre, circle (radius) or box (width, height), in units. */
+typedef struct SkGeoShape
+{
+	double		lon;
+	double		lat;
+	bool		box;
+	double		radius;
+	double		width;
+	double		height;
+	double		to_meters;		/* metres per unit */
+} SkGeoShape;
+
+/*
+ * The cells Redis scans, in its order: centre, N, S, E, W, NE, NW, SE, SW
+ * (geohashCalculateAreasByShapeWGS84); removed ones have step 0.
+ */
+#define SK_GEO_NCELLS	9
+extern void sk_geo_search_cells(const SkGeoShape *shape, SkGeoCell cells[SK_GEO_NCELLS]);
+/* The score range [min, max) of a cell's members (scoresOfGeoHashBox). */
+extern void sk_geo_cell_scores(SkGeoCell cell, double *min, double *max);
+/*
+ * Whether a score's position is inside the shape (geoWithinShape); its
+ * decoded position and distance in metres from the centre in any case
+ * *lon, *lat, *dist_m (dist only when inside).
+ */
+extern bool sk_geo_in_shape(const SkGeoShape *shape, double score, double *lon,
+							double *lat, double *dist_m);
+
 #endif							/* STREAMKV_GEOHASH_H */

@@ -48,4 +48,24 @@ extern void zmulti_log(ZMulti *m, SkBytes key, SkOpKind kind, StringInfo entries
 extern void zitem_set(SkZItem *it, const ZsNode *n);
 extern SkZItem *zcollect_range(SkKey *k, const SkZRangeSpec *spec, int64 *n);
 
+/* Array arguments of the SQL wrappers (zset_sql.c): no NULL elements. */
+extern int	zsql_bytes_array_arg(FunctionCallInfo fcinfo, int n, const char *what, SkBytes **out);
+extern int	zsql_float_array_arg(ArrayType *arr, const char *what, double **out);
+
+/* The state of zadd_agg (zset_sql.c), shared with geoadd_agg. */
+typedef struct ZAddAgg
+{
+	MemoryContext cxt;
+	StringInfoData key;
+	int			n;
+	int			cap;
+	double	   *scores;
+	SkBytes    *members;
+	StringInfoData bytes;		/* the members' bytes */
+	int64		added;
+} ZAddAgg;
+
+extern ZAddAgg *zadd_agg_step(ZAddAgg *st, MemoryContext aggcxt, SkBytes key, double score,
+							  SkBytes member);
+
 #endif							/* STREAMKV_ZSET_INT_H */

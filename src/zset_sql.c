@@ -51,8 +51,8 @@ not_null(FunctionCallInfo fcinfo, int from, int to, const char *what)
 }
 
 /* A text[] argument as bytes (no NULL elements). */
-static int
-bytes_array_arg(FunctionCallInfo fcinfo, int n, const char *what, SkBytes **out)
+int
+zsql_bytes_array_arg(FunctionCallInfo fcinfo, int n, const char *what, SkBytes **out)
 {
 	Datum	   *elems;
 	int			count = text_array_arg(PG_GETARG_ARRAYTYPE_P(n), &elems, what);
@@ -70,8 +70,8 @@ bytes_array_arg(FunctionCallInfo fcinfo, int n, const char *what, SkBytes **out)
 }
 
 /* A float8[] argument (no NULL elements). */
-static int
-float_array_arg(ArrayType *arr, const char *what, double **out)
+int
+zsql_float_array_arg(ArrayType *arr, const char *what, double **out)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -180,8 +180,8 @@ sk_zadd_multi(PG_FUNCTION_ARGS)
 
 	not_null(fcinfo, 0, 2, "key, scores and members");
 	flags = zadd_flags(fcinfo, 3, 5);
-	ns = float_array_arg(PG_GETARG_ARRAYTYPE_P(1), "scores", &scores);
-	nm = bytes_array_arg(fcinfo, 2, "members", &members);
+	ns = zsql_float_array_arg(PG_GETARG_ARRAYTYPE_P(1), "scores", &scores);
+	nm = zsql_bytes_array_arg(fcinfo, 2, "members", &members);
 	if (ns != nm)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -228,7 +228,7 @@ Datum
 sk_zrem(PG_FUNCTION_ARGS)
 {
 	SkBytes    *members;
-	int			n = bytes_array_arg(fcinfo, 1, "members", &members);
+	int			n = zsql_bytes_array_arg(fcinfo, 1, "members", &members);
 
 	if (n == 0)
 		ereport(ERROR,
@@ -260,7 +260,7 @@ Datum
 sk_zmscore(PG_FUNCTION_ARGS)
 {
 	SkBytes    *members;
-	int			n = bytes_array_arg(fcinfo, 1, "members", &members);
+	int			n = zsql_bytes_array_arg(fcinfo, 1, "members", &members);
 	double	   *scores = palloc(sizeof(double) * Max(n, 1));
 	bool	   *found = palloc(sizeof(bool) * Max(n, 1));
 	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
@@ -564,7 +564,7 @@ static Datum
 bzpop_common(FunctionCallInfo fcinfo, bool max)
 {
 	SkBytes    *keys;
-	int			n = bytes_array_arg(fcinfo, 0, "keys", &keys);
+	int			n = zsql_bytes_array_arg(fcinfo, 0, "keys", &keys);
 	int			which;
 	SkZItem		item;
 
@@ -619,7 +619,7 @@ weights_arg(FunctionCallInfo fcinfo, int argno, int nkeys)
 
 	if (PG_ARGISNULL(argno))
 		return NULL;
-	n = float_array_arg(PG_GETARG_ARRAYTYPE_P(argno), "weights", &w);
+	n = zsql_float_array_arg(PG_GETARG_ARRAYTYPE_P(argno), "weights", &w);
 	if (n != nkeys)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
@@ -646,7 +646,7 @@ setop_common(FunctionCallInfo fcinfo, SkZSetOp op, bool store)
 	SkZItem    *items;
 
 	not_null(fcinfo, 0, k0, store ? "dst and keys" : "keys");
-	n = bytes_array_arg(fcinfo, k0, "keys", &keys);
+	n = zsql_bytes_array_arg(fcinfo, k0, "keys", &keys);
 	if (op != SKZ_DIFF)
 	{
 		w = weights_arg(fcinfo, k0 + 1, n);
@@ -705,7 +705,7 @@ Datum
 sk_zintercard(PG_FUNCTION_ARGS)
 {
 	SkBytes    *keys;
-	int			n = bytes_array_arg(fcinfo, 0, "keys", &keys);
+	int			n = zsql_bytes_array_arg(fcinfo, 0, "keys", &keys);
 
 	PG_RETURN_INT64(skz_zintercard(n, keys, PG_GETARG_INT64(1)));
 }
@@ -764,17 +764,6 @@ sk_zscan(PG_FUNCTION_ARGS)
  */
 #define ZADD_AGG_BYTES	7000	/* about a page of entries */
 
-typedef struct ZAddAgg
-{
-	MemoryContext cxt;
-	StringInfoData key;
-	int			n;
-	int			cap;
-	double	   *scores;
-	SkBytes    *members;
-	StringInfoData bytes;		/* the members' bytes */
-	int64		added;
-} ZAddAgg;
 
 static void
 zadd_agg_flush(ZAddAgg *st)
@@ -798,27 +787,16 @@ zadd_agg_flush(ZAddAgg *st)
 	resetStringInfo(&st->bytes);
 }
 
-PG_FUNCTION_INFO_V1(sk_zadd_agg_trans);
-Datum
-sk_zadd_agg_trans(PG_FUNCTION_ARGS)
+/*
+ * One row of zadd_agg (or geoadd_agg, geo_set_sql.c): state is the
+ * aggregate's state or NULL for the first row; returns the state.
+ */
+ZAddAgg *
+zadd_agg_step(ZAddAgg *st, MemoryContext aggcxt, SkBytes key, double score, SkBytes member)
 {
-	MemoryContext aggcxt;
-	ZAddAgg    *st;
-	SkBytes		key,
-				member;
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(aggcxt);
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "zadd_agg called in a non-aggregate context");
-	not_null(fcinfo, 1, 3, "key, score and member");
-	key = bytes_arg(fcinfo, 1);
-	member = bytes_arg(fcinfo, 3);
-	if (isnan(PG_GETARG_FLOAT8(2)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("value is not a valid float")));
-	old = MemoryContextSwitchTo(aggcxt);
-	if (PG_ARGISNULL(0))
+	if (st == NULL)
 	{
 		st = palloc0(sizeof(ZAddAgg));
 		st->cxt = aggcxt;
@@ -829,8 +807,6 @@ sk_zadd_agg_trans(PG_FUNCTION_ARGS)
 		st->scores = palloc(sizeof(double) * st->cap);
 		st->members = palloc(sizeof(SkBytes) * st->cap);
 	}
-	else
-		st = (ZAddAgg *) PG_GETARG_POINTER(0);
 	if ((Size) st->key.len != key.len || memcmp(st->key.data, key.p, key.len) != 0)
 	{
 		/* another key: what was gathered goes to the old one first */
@@ -844,14 +820,32 @@ sk_zadd_agg_trans(PG_FUNCTION_ARGS)
 		st->scores = repalloc(st->scores, sizeof(double) * st->cap);
 		st->members = repalloc(st->members, sizeof(SkBytes) * st->cap);
 	}
-	st->scores[st->n] = PG_GETARG_FLOAT8(2);
+	st->scores[st->n] = score;
 	st->members[st->n].len = member.len;
 	appendBinaryStringInfo(&st->bytes, member.p, member.len);
 	st->n++;
 	MemoryContextSwitchTo(old);
 	if ((Size) st->bytes.len + st->n * 12 >= ZADD_AGG_BYTES)
 		zadd_agg_flush(st);
-	PG_RETURN_POINTER(st);
+	return st;
+}
+
+PG_FUNCTION_INFO_V1(sk_zadd_agg_trans);
+Datum
+sk_zadd_agg_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "zadd_agg called in a non-aggregate context");
+	not_null(fcinfo, 1, 3, "key, score and member");
+	if (isnan(PG_GETARG_FLOAT8(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value is not a valid float")));
+	PG_RETURN_POINTER(zadd_agg_step(PG_ARGISNULL(0) ? NULL : (ZAddAgg *) PG_GETARG_POINTER(0),
+									aggcxt, bytes_arg(fcinfo, 1), PG_GETARG_FLOAT8(2),
+									bytes_arg(fcinfo, 3)));
 }
 
 PG_FUNCTION_INFO_V1(sk_zadd_agg_final);
