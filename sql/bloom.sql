@@ -4,7 +4,7 @@ RESET client_min_messages;
 SET search_path = streamkv, public;
 SET extra_float_digits = 0;
 
--- sizing: bits = ceil(n * -ln(p) / ln(2)^2) rounded up to 64, k = ceil(ln(2) * bpe)
+-- sizing: bits = trunc(n * -ln(p) / ln(2)^2) rounded up to 64, k = ceil(ln(2) * bpe)
 SELECT n, p, i.bits, i.hashes, i.items, i.bits_set, i.bits_per_item,
        round((-ln(p) / ln(2)^2)::numeric, 4) AS theoretical_bpi
 FROM (VALUES (1::int8, 0.5::float8), (100, 0.01), (1000, 0.01), (1000, 0.001),

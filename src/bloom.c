@@ -3,9 +3,11 @@
  * bloom.c
  *	  Bloom filter bit math, compatible with RedisBloom's filters.
  *
- *	  Sizing (RedisBloom bloom.c, "standard formulas"): bits per entry
- *	  bpe = -ln(p) / ln(2)^2; the filter has ceil(capacity * bpe) bits
- *	  rounded up to a multiple of 64, and k = ceil(ln(2) * bpe) hash
+ *	  Sizing (RedisBloom 2.6's bloom_init with BLOOM_OPT_NOROUND, the mode
+ *	  of every filter BF.RESERVE and BF.ADD create): bits per entry
+ *	  bpe = -ln(p) / 0.480453013918201 (ln(2)^2 as RedisBloom writes it);
+ *	  the filter has (uint64) (capacity * bpe) bits -- truncated, at least
+ *	  one -- rounded up to a multiple of 64, and k = ceil(ln(2) * bpe) hash
  *	  functions.  Hashing: a = MurmurHash64A(item, seed 0xc6a4a7935bd1e995),
  *	  b = MurmurHash64A(item, seed a); the i-th bit of an item (0 <= i < k)
  *	  is (a + i * b) mod bits, stored at byte bit/8, mask 1 << (bit % 8).
@@ -29,8 +31,8 @@
 
 /* ln(2), the value RedisBloom uses */
 #define LN2		0.693147180559945
-/* ln(2)^2 */
-#define LN2_SQUARED	(LN2 * LN2)
+/* ln(2)^2, the constant RedisBloom's calc_bpe divides by */
+#define LN2_SQUARED	0.480453013918201
 
 /*
  * sk_bloom_bits_per_entry -- -ln(p) / ln(2)^2, the optimal bits per item
@@ -52,15 +54,15 @@ sk_bloom_size(uint64_t capacity, double error_rate, uint64_t *bits,
 			  uint32_t *hashes)
 {
 	double		bpe = sk_bloom_bits_per_entry(error_rate);
-	double		dbits = ceil((double) capacity * bpe);
+	double		dbits = (double) capacity * bpe;
 	uint64_t	nbits;
 
 	if (!(dbits <= (double) SK_BLOOM_MAX_BITS))
 		return false;
-	nbits = (uint64_t) dbits;
-	nbits = (nbits + 63) / 64 * 64;
+	nbits = (uint64_t) dbits;	/* truncated, as RedisBloom does */
 	if (nbits == 0)
-		nbits = 64;
+		nbits = 1;
+	nbits = (nbits + 63) / 64 * 64;
 	if (nbits > SK_BLOOM_MAX_BITS)
 		return false;
 	*bits = nbits;

@@ -169,6 +169,17 @@ const SkValueType sk_value_types[] = {
 		.snapshot = sk_zset_snapshot,
 		.memory = sk_zset_memory,
 	},
+	{
+		.type = SK_TYPE_BLOOM,
+		.name = "MBbloom--",	/* what RedisBloom's TYPE answers */
+		.first_op = SK_OP_BFRESERVE,
+		.last_op = SK_OP_BFLOAD,
+		.op_names = sk_bloom_op_names,
+		.apply = sk_bloom_apply,
+		.free_value = sk_bloom_free,
+		.snapshot = sk_bloom_snapshot,
+		.memory = sk_bloom_memory,
+	},
 };
 
 const int	sk_nvalue_types = lengthof(sk_value_types);

@@ -225,11 +225,12 @@ sk_info(PG_FUNCTION_ARGS)
 {
 	SkCtx		c;
 	TupleDesc	tupdesc;
-	Datum		values[16];
-	bool		nulls[16];
+	Datum		values[17];
+	bool		nulls[17];
 	int64		strings = 0,
 				hashes = 0,
-				zsets = 0;
+				zsets = 0,
+				blooms = 0;
 	SkMetaPageData meta;
 	int			s;
 
@@ -243,6 +244,7 @@ sk_info(PG_FUNCTION_ARGS)
 		strings += sh->nkeys[SK_TYPE_STRING];
 		hashes += sh->nkeys[SK_TYPE_HASH];
 		zsets += sh->nkeys[SK_TYPE_ZSET];
+		blooms += sh->nkeys[SK_TYPE_BLOOM];
 		LWLockRelease(&sh->lock);
 	}
 	sk_read_meta(ctx_rel(&c), &meta);
@@ -288,6 +290,7 @@ sk_info(PG_FUNCTION_ARGS)
 		values[14] = Int64GetDatum((int64) total);
 	}
 	values[15] = Int64GetDatum(zsets);
+	values[16] = Int64GetDatum(blooms);
 	ctx_close(&c);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

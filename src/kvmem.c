@@ -283,7 +283,7 @@ sk_shard_clear(SkShard *sh)
 	}
 	sh->table = InvalidDsaPointer;
 	memset(sh->nkeys, 0, sizeof(sh->nkeys));
-	sh->nelems = sh->nvolatile = sh->nzmembers = 0;
+	sh->nelems = sh->nvolatile = sh->nzmembers = sh->nbfchunks = 0;
 	sh->chain_ops = 0;
 	sh->expire_cursor = 0;
 	/* flush, unload: the chain's tail is read from the metapage again */

@@ -22,6 +22,7 @@
 #define SK_TYPE_STRING	1
 #define SK_TYPE_HASH	2
 #define SK_TYPE_ZSET	3
+#define SK_TYPE_BLOOM	4
 #define SK_MAX_VALUE_TYPES	8
 
 /* Chained hash table (buckets of dsa_pointers). */
@@ -112,6 +113,12 @@ extern void sk_zset_free(SkShard *sh, SkKey *k);
 extern void sk_zset_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg);
 extern Size sk_zset_memory(const SkKey *k);
 extern const char *const sk_zset_op_names[];
+extern bool sk_bloom_apply(SkShard *sh, const SkOpHeader *op, uint32 hash, SkKey *old,
+						   dsa_pointer *link);
+extern void sk_bloom_free(SkShard *sh, SkKey *k);
+extern void sk_bloom_snapshot(const SkKey *k, sk_snapshot_emit emit, void *arg);
+extern Size sk_bloom_memory(const SkKey *k);
+extern const char *const sk_bloom_op_names[];
 
 /* Building blocks for the value types (kvmem.c); caller holds the shard lock. */
 extern dsa_pointer sk_table_new(uint32 nbuckets);
@@ -140,13 +147,15 @@ sk_shard_nkeys(const SkShard *sh)
 /*
  * Operations a snapshot of the shard would hold (compaction's estimate):
  * one per string, one per element of a hash, one per expiry, one per
- * sorted set plus one per SK_ZSET_SNAPSHOT_MEMBERS of its members.
+ * sorted set plus one per SK_ZSET_SNAPSHOT_MEMBERS of its members, the
+ * BFLOADs of the bloom filters (bf.h).
  */
 static inline uint64
 sk_shard_live_ops(const SkShard *sh)
 {
 	return sh->nkeys[SK_TYPE_STRING] + sh->nelems + sh->nvolatile +
-		sh->nkeys[SK_TYPE_ZSET] + sh->nzmembers / SK_ZSET_SNAPSHOT_MEMBERS;
+		sh->nkeys[SK_TYPE_ZSET] + sh->nzmembers / SK_ZSET_SNAPSHOT_MEMBERS +
+		sh->nbfchunks;
 }
 
 extern dsa_pointer sk_alloc(Size size);

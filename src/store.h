@@ -135,7 +135,11 @@ typedef enum SkOpKind
 	/* sorted sets (type_zset.c): the value is a list of members */
 	SK_OP_ZADD = 48,			/* zset key: member := score, for each (score, member) */
 	SK_OP_ZREM = 49,			/* zset key: remove each member (and key if empty) */
-	SK_OP_ZSTORE = 50			/* key := the zset of the (score, member) list (none: deleted) */
+	SK_OP_ZSTORE = 50,			/* key := the zset of the (score, member) list (none: deleted) */
+	/* bloom filters (type_bloom.c, formats in bf.h) */
+	SK_OP_BFRESERVE = 64,		/* key := an empty filter of the parameters */
+	SK_OP_BFADD = 65,			/* filter key (created if missing): add each item hash */
+	SK_OP_BFLOAD = 66			/* filter key: a link's bitmap bytes (compaction) */
 } SkOpKind;
 
 typedef struct SkOpHeader

@@ -83,6 +83,7 @@ typedef struct SkShard
 	uint64		nkeys[8];		/* keys per value type (SkKey.type, kvmem.h) */
 	uint64		nelems;			/* elements of aggregate values (hash fields) */
 	uint64		nzmembers;		/* members of sorted sets */
+	uint64		nbfchunks;		/* BFLOADs a snapshot of its bloom filters has */
 	uint64		nvolatile;		/* keys with an expiry */
 	uint64		chain_ops;		/* operations in the chain (live or dead) */
 	uint32		expire_cursor;	/* bucket where the next expiry scan starts */

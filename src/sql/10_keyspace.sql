@@ -206,7 +206,7 @@ CREATE FUNCTION streamkv.info(OUT memory_used bigint, OUT memory_limit bigint,
     OUT strings bigint, OUT hashes bigint, OUT store_pages bigint, OUT free_pages bigint,
     OUT wal_records bigint, OUT wal_bytes bigint, OUT loads bigint, OUT last_load_ms float8,
     OUT compactions bigint, OUT last_compaction timestamptz, OUT expired_keys bigint,
-    OUT unloads bigint, OUT slots_unloaded bigint, OUT zsets bigint)
+    OUT unloads bigint, OUT slots_unloaded bigint, OUT zsets bigint, OUT bloom_filters bigint)
 AS 'MODULE_PATHNAME', 'sk_info' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.info() IS
   'INFO: shared memory used and its limit, keys per type in this database, store pages, WAL records written, loads, compactions, expiries, and unloads to make room (this keyspace; every store of the server)';
