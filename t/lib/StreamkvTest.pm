@@ -78,7 +78,8 @@ sub sk_node
 # The whole keyspace of a database as text, one line per key:
 #   key|type|value|has_ttl
 # strings as hex of their bytes, hashes as field=value pairs sorted by field,
-# sorted sets as member=score pairs in rank order.
+# sorted sets as member=score pairs in rank order, bloom filters as their
+# bf_info and the sha256 of their BF.SCANDUMP (header and bits).
 sub sk_dump_sql
 {
 	return q{
@@ -90,6 +91,15 @@ SELECT coalesce(string_agg(
                         FROM streamkv.hgetall(k))
       WHEN 'zset' THEN (SELECT string_agg(member || '=' || score, ',' ORDER BY ord)
                         FROM streamkv.zrange(k, 0, -1) WITH ORDINALITY AS z(member, score, ord))
+      WHEN 'MBbloom--' THEN (SELECT i.capacity || '/' || i.size || '/' || i.filters || '/' || i.items || '/'
+                                    || coalesce(i.expansion::text, 'nonscaling') FROM streamkv.bf_info(k) i)
+                        || '/' || (WITH RECURSIVE d(it, next, data) AS (
+                                     SELECT 0::bigint, s.next_iter, s.data FROM streamkv.bf_scandump(k, 0) s
+                                     UNION ALL
+                                     SELECT d.next, s.next_iter, s.data FROM d, streamkv.bf_scandump(k, d.next) s
+                                     WHERE d.next <> 0)
+                                   SELECT encode(sha256(string_agg(data, ''::bytea ORDER BY it)), 'hex')
+                                   FROM d WHERE data IS NOT NULL)
       ELSE '?' END
     || '|' || CASE WHEN streamkv.ttl(k) >= 0 THEN 'ttl' ELSE 'nottl' END,
     E'\n' ORDER BY k COLLATE "C"), '')
