@@ -16,10 +16,13 @@ Usage: bloom_oracle.py ERROR CAPACITY EXPANSION NONSCALING(0|1) < items
 (one item per line, UTF-8).  Prints, as key=value lines: new (items
 reported new), filters, capacity, items, per sub-filter
 "link<i>=bytes,bits,hashes,capacity,items", "positions=" (the bit positions
-of the first item in the first sub-filter), and "dump=" (the sub-filters'
-bitmaps concatenated, in hex, as BF.SCANDUMP returns them after its header).
+of the first item in the first sub-filter), "header=" (BF.SCANDUMP's header:
+RedisBloom's packed dumpedChainHeader and dumpedChainLink structs, in hex)
+and "dump=" (the sub-filters' bitmaps concatenated, in hex, as BF.SCANDUMP
+returns them after its header).
 """
 import math
+import struct
 import sys
 
 M64 = (1 << 64) - 1
@@ -65,6 +68,7 @@ class Link:
             bits = 1
         self.bits = (bits + 63) // 64 * 64
         self.hashes = math.ceil(0.693147180559945 * bpe)
+        self.bpe = bpe
         self.bitmap = bytearray(self.bits // 8)
         self.items = 0
 
@@ -120,6 +124,13 @@ def main():
     if items:
         a, b = hashes_of(items[0])
         print('positions=' + ','.join(str(x) for x in c.links[0].positions(a, b)))
+    # options: NOROUND 1 | FORCE64 4 | NO_SCALING 8 (RedisBloom's bloom.h)
+    hdr = struct.pack('<QIII', sum(l.items for l in c.links), len(c.links),
+                      1 | 4 | (8 if nonscaling else 0), expansion)
+    for l in c.links:
+        hdr += struct.pack('<QQQddIQB', l.bits // 8, l.bits, l.items, l.error, l.bpe,
+                           l.hashes, l.capacity, 0)
+    print('header=' + hdr.hex())
     print('dump=' + ''.join(l.bitmap.hex() for l in c.links))
 
 
