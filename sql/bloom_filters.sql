@@ -78,6 +78,11 @@ SELECT bf_madd('ns', 'd', 'a', 'e');          -- exactly fills it
 SELECT bf_add('ns', 'a');                     -- present: no error
 SELECT bf_add('ns', 'g');
 SELECT bf_card('ns');
+-- a sub-filter too big to open: 54000, nothing added
+SELECT bf_reserve('grow', 0.01, 3, expansion => 1000000000);
+SELECT bf_madd('grow', 'a', 'b', 'c');
+SELECT bf_madd('grow', 'd', 'e');
+SELECT bf_card('grow'), bf_exists('grow', 'd');
 
 -- BF.INSERT
 SELECT bf_insert('ins', ARRAY['a', 'b', 'a'], capacity => 1000, error => 0.001, expansion => 4);

@@ -136,6 +136,9 @@ extern bool skbf_test(const SkBfChain *c, SkBloomHash h);
 extern int	skbf_dry_run(const SkBfChain *c, const SkBfParams *create, int n,
 						 const SkBloomHash *h, bool *added);
 
+/* Whether every link n new items could open can be made (not too big). */
+extern bool skbf_can_grow(const SkBfChain *c, uint64 n);
+
 /* Memory links opened by adding n new items may need (an upper bound). */
 extern Size skbf_add_need(const SkBfChain *c, const SkBfParams *create, uint64 n);
 

@@ -220,6 +220,15 @@ skbf_add_hashes(SkBytes key, int n, const SkBloomHash *hashes, const SkBfParams 
 		}
 	}
 
+	if (c != NULL && !skbf_can_grow(c, (uint64) n))
+	{
+		key_end(&kl);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("could not create filter"),
+				 errdetail("The next sub-filter would have more than %llu bits.",
+						   (unsigned long long) SK_BLOOM_MAX_BITS)));
+	}
 	sk_mem_check(skbf_add_need(c, p, (uint64) n) + sizeof(SkBloomHash) * n + 128);
 	op = make_op(SK_OP_BFADD, key.p, key.len,
 				 k == NULL ? (const char *) p : NULL, k == NULL ? sizeof(SkBfParams) : 0,

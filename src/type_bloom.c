@@ -237,6 +237,25 @@ links_needed(const SkBfChain *c, uint64 n)
 	return cnt;
 }
 
+bool
+skbf_can_grow(const SkBfChain *c, uint64 n)
+{
+	uint32		cnt = links_needed(c, n);
+	uint32		i;
+
+	for (i = c->nlinks; i < c->nlinks + cnt; i++)
+	{
+		uint64		cap,
+					bits;
+		double		err;
+		uint32		hashes;
+
+		if (!skbf_link_shape(&c->params, i, &cap, &err, &bits, &hashes))
+			return false;
+	}
+	return true;
+}
+
 Size
 skbf_add_need(const SkBfChain *c, const SkBfParams *create, uint64 n)
 {
