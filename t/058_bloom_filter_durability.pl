@@ -8,6 +8,8 @@
 #   promoted;
 # - compaction rewrites a shard of 20,000 one-item adds as the filters'
 #   snapshot; the filters are the same after compaction and a restart;
+# - three concurrent adders of overlapping item sets: the items they report
+#   new add up to the filter's count, with no false negatives;
 # - a filter that does not fit in streamkv.max_memory is refused with 53200
 #   and changes nothing.
 use strict;
@@ -18,6 +20,7 @@ use lib "$FindBin::RealBin/lib";
 use StreamkvTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 
 # compact() only where the test asks for it: the worker would compact the
 # shards meanwhile (and its records would count in wal_records)
@@ -106,6 +109,32 @@ is($standby->safe_psql('postgres', q{SELECT streamkv.bf_add('big', 'after-promot
 	't|t', 'the promoted standby accepts adds');
 $standby->stop;
 
+# ---- concurrent adders: every item is counted once, by exactly one of them
+{
+	my (%out, %err, %h);
+	for my $who (0 .. 2)
+	{
+		# overlapping ranges, one bf_add per row, interleaved with the others
+		my $lo = 1 + $who * 10000;
+		my $hi = $lo + 20000 - 1;
+		($out{$who}, $err{$who}) = ('', '');
+		$h{$who} = IPC::Run::start(
+			[ 'psql', '-XAtq', '-d', $primary->connstr('postgres'), '-c',
+			  qq{SELECT count(*) FILTER (WHERE streamkv.bf_add('conc', 'c' || i)) FROM generate_series($lo, $hi) i} ],
+			'>', \$out{$who}, '2>', \$err{$who}, IPC::Run::timeout(300));
+	}
+	$h{$_}->finish for 0 .. 2;
+	chomp(%out);
+	my $sum = $out{0} + $out{1} + $out{2};
+	my ($card, $fn) = split /\|/, $primary->safe_psql('postgres', q{SELECT streamkv.bf_card('conc'),
+	  (SELECT count(*) FROM generate_series(1, 40000) i WHERE NOT streamkv.bf_exists('conc', 'c' || i))});
+	note "three concurrent adders of 20,000 items each over 40,000 distinct: $out{0} + $out{1} + $out{2} new, card $card";
+	is($sum, $card, "concurrent adders: the items reported new ($sum) are the filter's count");
+	ok($card <= 40000 && $card > 39000, "at most the 40,000 distinct items, few false positives ($card)");
+	is($fn, 0, 'no false negatives after concurrent adds');
+	is(join('', map { $err{$_} } 0 .. 2), '', 'no errors');
+}
+
 # ---- compaction: 20,000 one-item adds become the filter's snapshot
 $primary->safe_psql('postgres', 'CREATE DATABASE churn');
 $primary->safe_psql('churn', 'CREATE EXTENSION streamkv');
@@ -133,8 +162,8 @@ is(sk_sqlstate($primary, q{SELECT streamkv.bf_reserve('huge', 0.000000001, 20000
 	'53200', 'a 108 MB filter does not fit in 96 MB: 53200');
 is(sk_sqlstate($primary, q{SELECT streamkv.bf_insert('huge', ARRAY['a'], capacity => 20000000, error => 0.000000001)}),
 	'53200', 'nor through bf_insert: 53200');
-my $card = $primary->safe_psql('postgres', q{SELECT streamkv.bf_card('big')});
-is($primary->safe_psql('postgres', q{SELECT streamkv.exists('huge'), streamkv.bf_card('big')}), "0|$card",
+my $bigcard = $primary->safe_psql('postgres', q{SELECT streamkv.bf_card('big')});
+is($primary->safe_psql('postgres', q{SELECT streamkv.exists('huge'), streamkv.bf_card('big')}), "0|$bigcard",
 	'and changed nothing');
 
 done_testing();
