@@ -267,6 +267,12 @@ sk_worker_main(Datum arg)
 		ResetLatch(MyLatch);
 		if (ShutdownRequestPending)
 			break;
+		/*
+		 * A connected worker has a ProcSignal slot: absorb barriers (DROP
+		 * DATABASE waits for every process to release its files) and other
+		 * interrupts, as the logical replication launcher does.
+		 */
+		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;

@@ -1,6 +1,6 @@
 # The maintenance worker is visible and says what it does (issue 14, item 4):
 # it has a pg_stat_activity row with backend_type "streamkv maintenance
-# worker"; key expiry, topic retention and consumer-group session time-outs
+# worker" and absorbs ProcSignal barriers (DROP DATABASE); key expiry, topic retention and consumer-group session time-outs
 # are logged at LOG; with streamkv.log_maintenance_interval the lines are
 # rate-limited, actions in between counted and summarised in the next line.
 use strict;
@@ -31,6 +31,12 @@ for (1 .. 100)
 }
 is($act, 'streamkv maintenance worker|streamkv maintenance worker|true',
 	'the maintenance worker has a pg_stat_activity row');
+
+# A connected worker must absorb ProcSignal barriers: DROP DATABASE waits
+# for every process to do so (a worker that never did hung it).
+my ($ret, $out, $err) = $node->psql('postgres',
+	'CREATE DATABASE dropme; DROP DATABASE dropme', timeout => 60);
+is($ret, 0, 'DROP DATABASE completes while the worker runs') or diag $err;
 
 # wait until the log matches $re past $offset; returns the matching text
 sub wait_log
