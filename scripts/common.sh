@@ -16,7 +16,8 @@ PGMAJOR=15
 SYS_PGBIN=/usr/lib/postgresql/$PGMAJOR/bin
 SYS_PG_CONFIG=$SYS_PGBIN/pg_config
 DEB_PACKAGES=(postgresql-$PGMAJOR postgresql-server-dev-$PGMAJOR libipc-run-perl perl make gcc redis-server
-              librdkafka-dev postgresql-$PGMAJOR-postgis-3 python3-psycopg2 python3-redis)
+              librdkafka-dev postgresql-$PGMAJOR-postgis-3 python3-psycopg2 python3-redis
+              debhelper dpkg-dev)
 
 REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)}
 RUNDIR=$REPO/.pgrun

@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "group_int.h"
+#include "worker_log.h"
 
 
 
@@ -378,6 +379,7 @@ expire_members(GCtx *c, SkGroup *g)
 	for (i = 0; i < n; i++)
 		if (lm[i].last_seen + lm[i].session_ms >= c->now)
 			lm[k++] = lm[i];
+	sk_log_action(SK_LOG_SESSION_TIMEOUT, c->rel->rd_node.dbNode, g->name, n - k);
 	log_members(c, pstrdup(g->name), g->strategy, g->generation, g->empty_since,
 				ltopics_from_group(g), lm, k, true);
 	return true;

@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "group_int.h"
+#include "worker_log.h"
 
 /* GUC streamkv.offsets_retention (s): Kafka's offsets.retention.minutes */
 int			sk_offsets_retention_s = 7 * 24 * 3600;
@@ -226,6 +227,7 @@ maintain_db(SkSlot *s, void *arg)
 
 					strlcpy(name, g->name, sizeof(name));
 					g_log(&c, make_gop(SK_GOP_DELETE, name, NULL, 0, NULL, c.now));
+					sk_log_action(SK_LOG_GROUP_DELETED, rnode.dbNode, name, 1);
 				}
 			}
 		}

@@ -34,6 +34,7 @@
 
 #include "keyspace.h"
 #include "kvmem.h"
+#include "worker_log.h"
 
 #define SK_INITIAL_BUCKETS		64
 
@@ -785,6 +786,8 @@ maintain_db(SkSlot *s, void *arg)
 	RelFileNode rnode = s->key.rnode;
 	Relation	rel;
 	int			i;
+	int64		expired = 0;
+	int			compacted = 0;
 
 	/* unloaded keyspaces are not visited: reads hide expired keys anyway */
 	if (s->state != SK_SLOT_READY || !sk_slot_is(s, SK_STORE_KEYSPACE, rnode))
@@ -808,10 +811,13 @@ maintain_db(SkSlot *s, void *arg)
 		 */
 		if (!sk_slot_is(s, SK_STORE_KEYSPACE, rnode) || s->state != SK_SLOT_READY)
 			break;
-		sk_expire_shard(rel, &dbp, i);
-		sk_compact_shard(rel, &dbp, i, false);
+		expired += sk_expire_shard(rel, &dbp, i);
+		if (sk_compact_shard(rel, &dbp, i, false))
+			compacted++;
 	}
 	FreeFakeRelcacheEntry(rel);
+	sk_log_action(SK_LOG_EXPIRED, rnode.dbNode, NULL, expired);
+	sk_log_action(SK_LOG_COMPACTED, rnode.dbNode, "keyspace", compacted);
 }
 
 void

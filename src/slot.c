@@ -39,6 +39,7 @@
 #include "kinds.h"
 #include "kvmem.h"
 #include "slot.h"
+#include "worker_log.h"
 
 typedef struct SkSlotEntry
 {
@@ -386,6 +387,8 @@ sk_slot_make_room(Size need)
 					unloaded = 0;
 		dshash_seq_status st;
 		SkSlotEntry *e;
+		Oid			unloaded_db = InvalidOid;
+		const char *unloaded_kind = NULL;
 
 		dshash_seq_init(&st, table(), false);
 		while ((e = dshash_seq_next(&st)) != NULL)
@@ -430,8 +433,16 @@ sk_slot_make_room(Size need)
 				unloaded++;
 				elog(DEBUG1, "streamkv: unloaded the %s of relfilenode %u of database %u to make room",
 					 k->name, s->key.rnode.relNode, s->key.rnode.dbNode);
+				unloaded_db = s->key.rnode.dbNode;
+				unloaded_kind = k->name;
 			}
 			k->unlock_all(s);
+			/* logged after the slot's locks are released */
+			if (unloaded_kind)
+			{
+				sk_log_action(SK_LOG_UNLOADED, unloaded_db, unloaded_kind, 1);
+				unloaded_kind = NULL;
+			}
 		}
 		if (fits(want, limit) || unloaded == 0)
 			break;

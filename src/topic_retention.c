@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "topic_int.h"
+#include "worker_log.h"
 
 /* ------------------------------------------------------------------------
  * Retention (the maintenance worker)
@@ -124,6 +125,7 @@ maintain_topic(SkSlot *s, void *arg)
 	Relation	rel;
 	SkTopicConf conf;
 	int			j;
+	uint32		nfreed;
 
 	if (s->state != SK_SLOT_READY || !topic_is(t, rnode))
 		return;
@@ -143,7 +145,14 @@ maintain_topic(SkSlot *s, void *arg)
 		/* unloaded meanwhile: retention waits for the next load */
 		if (!topic_is(t, rnode) || t->slot.state != SK_SLOT_READY || j >= t->npartitions)
 			break;
-		retain_partition(rel, &tp, j, &conf, now);
+		nfreed = retain_partition(rel, &tp, j, &conf, now);
+		if (nfreed > 0)
+		{
+			char		obj[SK_TOPIC_NAME_MAX + 40];
+
+			snprintf(obj, sizeof(obj), "topic \"%s\" partition %d", conf.name, j);
+			sk_log_action(SK_LOG_RETENTION, rnode.dbNode, obj, nfreed);
+		}
 	}
 	FreeFakeRelcacheEntry(rel);
 }

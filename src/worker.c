@@ -48,6 +48,7 @@
 
 #include "group.h"
 #include "kinds.h"
+#include "worker_log.h"
 
 PGDLLEXPORT void sk_worker_main(Datum arg);
 PGDLLEXPORT void sk_dead_letter_worker_main(Datum arg);
@@ -73,6 +74,12 @@ sk_worker_define_gucs(void)
 							 &sk_worker_enabled,
 							 true,
 							 PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("streamkv.log_maintenance_interval",
+							"Shortest time between two LOG lines about the same maintenance action (expiry, compaction, retention, session time-outs, dead-lettering, unloads).",
+							"Actions in between are counted and summarised in the next line; 0 logs every action at once, -1 logs none.",
+							&sk_log_maintenance_interval_ms,
+							10000, -1, 24 * 3600 * 1000,
+							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 }
 
 /*
@@ -159,8 +166,8 @@ sk_dead_letter_worker_main(Datum arg)
 	n = sk_group_dead_letter_all();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	if (n > 0)
-		elog(DEBUG1, "streamkv: dead-lettered %d records", n);
+	sk_log_action(SK_LOG_DEAD_LETTERED, MyDatabaseId, NULL, n);
+	sk_log_flush(true);
 	proc_exit(0);
 }
 
@@ -170,7 +177,8 @@ sk_worker_register(void)
 	BackgroundWorker bgw;
 
 	memset(&bgw, 0, sizeof(bgw));
-	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	/* a connection to no database, to be seen in pg_stat_activity */
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	bgw.bgw_restart_time = 5;
 	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "streamkv");
@@ -206,6 +214,15 @@ sk_worker_main(Datum arg)
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 
+	/*
+	 * Connected to no database, as the logical replication launcher is: the
+	 * worker then has a pg_stat_activity row (backend_type "streamkv
+	 * maintenance worker") where it reports what it is doing.  It reaches
+	 * stores through their RelFileNodes, never through the catalogs.
+	 */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("streamkv maintenance worker");
+
 	CurrentResourceOwner = ResourceOwnerCreate(NULL, "streamkv worker");
 	roundcxt = AllocSetContextCreate(TopMemoryContext, "streamkv worker round",
 									 ALLOCSET_DEFAULT_SIZES);
@@ -234,6 +251,7 @@ sk_worker_main(Datum arg)
 		MemoryContextSwitchTo(TopMemoryContext);
 		FlushErrorState();
 		MemoryContextReset(roundcxt);
+		pgstat_report_activity(STATE_IDLE, NULL);
 		RESUME_INTERRUPTS();
 		/* do not spin on a persistent error */
 		pg_usleep(1000000L);
@@ -249,6 +267,12 @@ sk_worker_main(Datum arg)
 		ResetLatch(MyLatch);
 		if (ShutdownRequestPending)
 			break;
+		/*
+		 * A connected worker has a ProcSignal slot: absorb barriers (DROP
+		 * DATABASE waits for every process to release its files) and other
+		 * interrupts, as the logical replication launcher does.
+		 */
+		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -258,9 +282,13 @@ sk_worker_main(Datum arg)
 			continue;
 
 		old = MemoryContextSwitchTo(roundcxt);
+		pgstat_report_activity(STATE_RUNNING, "maintenance round: expiry, compaction, retention, group sessions");
 		sk_worker_round(roundcxt);
 		sk_async_flush();
+		pgstat_report_activity(STATE_IDLE, NULL);
 		MemoryContextSwitchTo(old);
+		sk_log_round();
 	}
+	sk_log_flush(true);
 	proc_exit(0);
 }
