@@ -531,6 +531,24 @@ AS 'MODULE_PATHNAME', 'sk_geosearchstore' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION streamkv.geosearchstore(text, text, text, float8, float8, float8, float8, float8, text, text, bigint, boolean, boolean) IS
   'GEOSEARCHSTORE: stores what geosearch finds in src at dst (scores: geo scores, or distances in unit with storedist; nothing found deletes dst); returns the members stored';
 
+-- ---- geo sets sharded by geohash prefix (src/ks_geo.c, geo_sql.c) ----
+CREATE FUNCTION streamkv.geo_shard_key(prefix text, lon float8, lat float8, "precision" int4)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sk_geo_shard_key_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION streamkv.geo_shard_key(text, float8, float8, int4) IS
+  'The key of the shard holding (lon, lat): prefix || ''{'' || geohash_encode(lon, lat, precision) || ''}'' (the geohash is the key''s hash tag, so one cell is one key_slot)';
+
+CREATE FUNCTION streamkv.geosearch_sharded(prefix text, "precision" int4,
+    from_lon float8, from_lat float8, radius float8 DEFAULT NULL,
+    width float8 DEFAULT NULL, height float8 DEFAULT NULL, unit text DEFAULT 'm',
+    sort text DEFAULT NULL, count bigint DEFAULT NULL, "any" boolean DEFAULT false,
+    OUT member text, OUT dist float8, OUT hash bigint, OUT lon float8, OUT lat float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_geosearch_sharded' LANGUAGE C VOLATILE ROWS 10;
+COMMENT ON FUNCTION streamkv.geosearch_sharded(text, int4, float8, float8, float8, float8, float8, text, text, bigint, boolean) IS
+  'GEOSEARCH over a geo set sharded into keys geo_shard_key(prefix, lon, lat, precision): the shards the area reaches, merged into the answer one set with every member would give';
+
 -- ==== src/sql/15_bloom_filters.sql
 -- ---- bloom filters in the keyspace (RedisBloom's BF.*) ---------------------
 CREATE FUNCTION streamkv.bf_reserve(key text, error_rate float8, capacity bigint,
@@ -630,6 +648,97 @@ COMMENT ON AGGREGATE streamkv.bf_add_agg(text, text) IS
   'BF.MADD of every (key, item) row, one operation per page of items; returns the items that were new';
 COMMENT ON AGGREGATE streamkv.bf_add_agg(text, bytea) IS
   'bf_add_agg of bytea items';
+
+-- ==== src/sql/16_pubsub.sql
+-- Pub/sub (Redis's PUBLISH / SUBSCRIBE / PSUBSCRIBE / PUBSUB): at most once,
+-- in shared memory only, no WAL; src/pubsub.c.
+
+CREATE FUNCTION streamkv.subscribe(VARIADIC channels text[],
+    OUT kind text, OUT channel text, OUT subscriptions bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_subscribe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.subscribe(text[]) IS
+  'SUBSCRIBE: the session receives messages published to these channels; one row per channel with the session''s subscription count after it';
+
+CREATE FUNCTION streamkv.psubscribe(VARIADIC patterns text[],
+    OUT kind text, OUT pattern text, OUT subscriptions bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_psubscribe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.psubscribe(text[]) IS
+  'PSUBSCRIBE: the session receives messages published to channels matching these glob patterns (* ? [...] \ as KEYS); one row per pattern with the subscription count after it';
+
+CREATE FUNCTION streamkv.unsubscribe(VARIADIC channels text[],
+    OUT kind text, OUT channel text, OUT subscriptions bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_unsubscribe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.unsubscribe(text[]) IS
+  'UNSUBSCRIBE: ends the session''s subscriptions to these channels; one row per channel with the subscription count after it';
+
+CREATE FUNCTION streamkv.unsubscribe(
+    OUT kind text, OUT channel text, OUT subscriptions bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_unsubscribe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.unsubscribe() IS
+  'UNSUBSCRIBE with no channel: ends all of the session''s channel subscriptions; one row per channel (one row with a NULL channel when there was none)';
+
+CREATE FUNCTION streamkv.punsubscribe(VARIADIC patterns text[],
+    OUT kind text, OUT pattern text, OUT subscriptions bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_punsubscribe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.punsubscribe(text[]) IS
+  'PUNSUBSCRIBE: ends the session''s subscriptions to these patterns; one row per pattern with the subscription count after it';
+
+CREATE FUNCTION streamkv.punsubscribe(
+    OUT kind text, OUT pattern text, OUT subscriptions bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_punsubscribe' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.punsubscribe() IS
+  'PUNSUBSCRIBE with no pattern: ends all of the session''s pattern subscriptions; one row per pattern (one row with a NULL pattern when there was none)';
+
+CREATE FUNCTION streamkv.publish(channel text, message text) RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_publish' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.publish(text, text) IS
+  'PUBLISH: sends message to the channel''s subscribers now (not transactional, no WAL); returns how many subscriptions received it (channel + pattern matches)';
+
+CREATE FUNCTION streamkv.publish(channel text, message bytea) RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_publish' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.publish(text, bytea) IS
+  'PUBLISH of a binary message: sends it to the channel''s subscribers now (not transactional, no WAL); returns how many subscriptions received it';
+
+CREATE FUNCTION streamkv.receive(max_messages integer DEFAULT 100, wait_ms integer DEFAULT 0,
+    OUT kind text, OUT pattern text, OUT channel text, OUT message bytea) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_receive' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.receive(integer, integer) IS
+  'Takes up to max_messages of the session''s pub/sub messages in arrival order, waiting up to wait_ms for the first (0: no wait); kind is message or pmessage; cancellable; fails with the number of lost messages when the session was cut off';
+
+CREATE FUNCTION streamkv.receive_text(max_messages integer DEFAULT 100, wait_ms integer DEFAULT 0,
+    OUT kind text, OUT pattern text, OUT channel text, OUT message text) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_receive_text' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.receive_text(integer, integer) IS
+  'receive() with messages as text (in the database encoding, checked)';
+
+CREATE FUNCTION streamkv.pubsub_channels(pattern text DEFAULT NULL) RETURNS SETOF text
+AS 'MODULE_PATHNAME', 'sk_pubsub_channels' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.pubsub_channels(text) IS
+  'PUBSUB CHANNELS: the channels with at least one subscriber, those matching the glob pattern when one is given';
+
+CREATE FUNCTION streamkv.pubsub_numsub(VARIADIC channels text[],
+    OUT channel text, OUT subscribers bigint) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_pubsub_numsub' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.pubsub_numsub(text[]) IS
+  'PUBSUB NUMSUB: the number of subscribers of each channel (pattern subscriptions not counted)';
+
+CREATE FUNCTION streamkv.pubsub_numpat() RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_pubsub_numpat' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION streamkv.pubsub_numpat() IS
+  'PUBSUB NUMPAT: the number of distinct patterns subscribed to (Redis 7)';
+
+CREATE FUNCTION streamkv.pubsub_subscribers(
+    OUT pid integer, OUT channels text[], OUT patterns text[], OUT buffered_messages bigint,
+    OUT buffered_bytes bigint, OUT buffer_limit bigint, OUT delivered bigint,
+    OUT cut_off boolean) RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_pubsub_subscribers' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION streamkv.pubsub_subscribers() IS
+  'The sessions that use pub/sub: their channels and patterns, messages and bytes waiting, buffer limit, messages delivered so far, and whether they were cut off';
+
+CREATE VIEW streamkv.pubsub_subscribers AS
+  SELECT * FROM streamkv.pubsub_subscribers();
+COMMENT ON VIEW streamkv.pubsub_subscribers IS
+  'One row per session that uses pub/sub (pubsub_subscribers())';
 
 -- ==== src/sql/20_topics.sql
 -- Kafka-style topics (src/topic.c). A topic is a page store (an index of
@@ -979,6 +1088,29 @@ AS 'MODULE_PATHNAME', 'sk_geo_distance_sql'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION streamkv.geo_distance(float8, float8, float8, float8, text) IS
   'Haversine distance as Redis GEODIST computes it (earth radius 6372797.560856 m), in m, km, mi or ft';
+
+-- ---- geohash-indexed search over tables (src/geohash.c, src/geo_sql.c) ----
+CREATE FUNCTION streamkv.geohash_int(lon float8, lat float8)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_geohash_int_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION streamkv.geohash_int(float8, float8) IS
+  'The 12-character geohash of (lon, lat) as a 60-bit integer: integers sort as the geohashes do, so a geohash prefix is a range; index it with a b-tree for geohash_ranges';
+
+CREATE FUNCTION streamkv.geohash_ranges(lon float8, lat float8, radius_m float8,
+    OUT lo bigint, OUT hi bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_geohash_ranges_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION streamkv.geohash_ranges(float8, float8, float8) IS
+  'At most 8 disjoint ranges lo..hi (inclusive) of geohash_int values holding every point within radius_m metres of (lon, lat), for b-tree range scans';
+
+CREATE FUNCTION streamkv.geo_distance_sphere(lon1 float8, lat1 float8, lon2 float8, lat2 float8)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'sk_geo_distance_sphere_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION streamkv.geo_distance_sphere(float8, float8, float8, float8) IS
+  'Great-circle distance in metres on PostGIS''s sphere (mean WGS84 radius 6371008.7714 m), computed as ST_Distance(geography, geography, false) computes it for two points, so that <= r is ST_DWithin(..., r, false)';
 
 -- ---- Kafka's partitioner (src/murmur.c, src/hash_sql.c) ------------------
 CREATE FUNCTION streamkv.murmur2(key bytea)

@@ -174,3 +174,41 @@ SELECT pg_temp.err($q$SELECT streamkv.geosearchstore(NULL, 'Sicily', from_member
 SELECT pg_temp.err($q$SELECT streamkv.geosearchstore('d', 'Sicily', from_member => 'Palermo', radius => 1, storedist => NULL)$q$);
 -- nothing was written by the failed calls
 SELECT streamkv.exists('e'), streamkv.exists('d');
+
+-- ---- a geo set sharded by geohash prefix: geo_shard_key, geosearch_sharded
+-- the same points in one set and in shards of 2-character geohashes
+SELECT streamkv.geoadd('one', lon, lat, name),
+       streamkv.geoadd(streamkv.geo_shard_key('sh:', lon, lat, 2), lon, lat, name)
+FROM (VALUES ('Palermo', 13.361389, 38.115556), ('Catania', 15.087269, 37.502669),
+             ('Agrigento', 13.583333, 37.316667), ('Messina', 15.5556, 38.1938),
+             ('Reggio', 15.6500, 38.1100), ('Naples', 14.2681, 40.8518),
+             ('Valletta', 14.5146, 35.8989), ('Tunis', 10.1815, 36.8065)) v(name, lon, lat);
+SELECT key, streamkv.zcard(key) FROM streamkv.keys('sh:*') key ORDER BY key;
+SELECT member, round(dist::numeric, 4) FROM streamkv.geosearch_sharded('sh:', 2, from_lon => 15, from_lat => 37, radius => 200, unit => 'km', sort => 'asc');
+-- equal to one set: sorted, unsorted (Redis's order), COUNT, COUNT ANY, boxes, DESC
+SELECT r, w, h, sort, cnt, anyx,
+       (SELECT array_agg(member || '@' || round(dist::numeric, 4)) FROM streamkv.geosearch('one', from_lon => 15, from_lat => 37, radius => r, width => w, height => h, unit => 'km', sort => sort, count => cnt, "any" => anyx))
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(member || '@' || round(dist::numeric, 4)) FROM streamkv.geosearch_sharded('sh:', 2, from_lon => 15, from_lat => 37, radius => r, width => w, height => h, unit => 'km', sort => sort, count => cnt, "any" => anyx)) AS same
+FROM (VALUES (200::float8, NULL::float8, NULL::float8, 'asc', NULL::int8, false), (500, NULL, NULL, NULL, NULL, false),
+             (500, NULL, NULL, 'desc', 3, false), (500, NULL, NULL, NULL, 2, true),
+             (NULL, 400, 300, NULL, NULL, false), (NULL, 400, 300, 'asc', 1, false),
+             (20000, NULL, NULL, 'asc', NULL, false), (1, NULL, NULL, NULL, NULL, false)) v(r, w, h, sort, cnt, anyx);
+SELECT count(*) FROM streamkv.geosearch_sharded('none:', 3, from_lon => 15, from_lat => 37, radius => 200, unit => 'km');
+-- errors: as geosearch's, plus from_lon/from_lat required, the precision and too many shards
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, NULL, 37, radius => 1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 37)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 37, radius => -1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 86, radius => 1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 37, radius => 1, unit => 'yd')$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 37, radius => 1, count => 0)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 37, radius => 1, "any" => true)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 0, 15, 37, radius => 1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 13, 15, 37, radius => 1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 5, 15, 37, radius => 5000, unit => 'km')$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded(NULL, 2, 15, 37, radius => 1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', NULL, 15, 37, radius => 1)$q$);
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('sh:', 2, 15, 37, radius => 1, "any" => NULL)$q$);
+-- WRONGTYPE: a shard key holding a string
+SELECT streamkv.set(streamkv.geo_shard_key('bad:', 15, 37, 2), 'x');
+SELECT pg_temp.err($q$SELECT * FROM streamkv.geosearch_sharded('bad:', 2, 15, 37, radius => 1)$q$);

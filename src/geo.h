@@ -54,10 +54,14 @@ typedef struct SkGeoSearch
 	bool		any;
 } SkGeoSearch;
 
-/* A result (member palloc'd, NUL-terminated); dist in the search's unit. */
+/*
+ * A result (member NUL-terminated, valid until the next search); dist in
+ * the search's unit.
+ */
 typedef struct SkGeoPoint
 {
 	char	   *member;
+	Size		moff;			/* ks_geo.c's own use */
 	uint32		mlen;
 	double		dist;
 	double		score;
@@ -74,5 +78,20 @@ extern int64 skgeo_searchstore(SkBytes dst, SkBytes src, SkGeoSearch *s, bool st
 extern void sk_geo_check_redis_lonlat(double lon, double lat);
 /* metres per unit; 22023 "unsupported unit provided. please use M, KM, FT, MI" */
 extern double skgeo_unit(const char *unit);
+
+/* 22023 "geohash precision out of range" unless 1..12 (geo_sql.c) */
+extern void sk_geo_check_shard_precision(int32 precision);
+/* the shard key prefix{hash} as a text (geo_sql.c) */
+extern struct varlena *sk_geo_shard_key(const char *prefix, size_t plen, const char *hash);
+
+/*
+ * GEOSEARCH over the shards prefix{hash} of one logical geo set, hash the
+ * geohashes of precision characters the search area may reach: the answer
+ * of one set holding every shard's members (ks_geo.c).  from_member is not
+ * allowed.  Each shard is read under its own lock, one after the other.
+ */
+#define SKGEO_SHARD_MAX_KEYS	65536
+extern SkGeoPoint *skgeo_search_shards(SkBytes prefix, int precision, SkGeoSearch *s,
+									   int64 *n);
 
 #endif							/* STREAMKV_GEO_H */

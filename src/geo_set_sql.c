@@ -286,19 +286,13 @@ search_args(FunctionCallInfo fcinfo, int first, const char *cmd, SkGeoSearch *s)
 	s->any = PG_GETARG_BOOL(first + 9);
 }
 
-PG_FUNCTION_INFO_V1(sk_geosearch);
-Datum
-sk_geosearch(PG_FUNCTION_ARGS)
+/* the rows of geosearch and geosearch_sharded */
+static void
+search_rows(FunctionCallInfo fcinfo, SkGeoPoint *pts, int64 n)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	SkGeoSearch s;
-	SkGeoPoint *pts;
-	int64		n,
-				i;
+	int64		i;
 
-	not_null(fcinfo, 0, 0, "key");
-	search_args(fcinfo, 1, "geosearch", &s);
-	pts = skgeo_search(bytes_arg(fcinfo, 0), &s, &n);
 	InitMaterializedSRF(fcinfo, 0);
 	for (i = 0; i < n; i++)
 	{
@@ -313,6 +307,52 @@ sk_geosearch(PG_FUNCTION_ARGS)
 		values[4] = Float8GetDatum(pts[i].lat);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+}
+
+PG_FUNCTION_INFO_V1(sk_geosearch);
+Datum
+sk_geosearch(PG_FUNCTION_ARGS)
+{
+	SkGeoSearch s;
+	SkGeoPoint *pts;
+	int64		n;
+
+	not_null(fcinfo, 0, 0, "key");
+	search_args(fcinfo, 1, "geosearch", &s);
+	pts = skgeo_search(bytes_arg(fcinfo, 0), &s, &n);
+	search_rows(fcinfo, pts, n);
+	return (Datum) 0;
+}
+
+/*
+ * geosearch_sharded(prefix, precision, from_lon, from_lat, radius, width,
+ * height, unit, sort, count, any): the options are geosearch's without
+ * from_member (passed to search_args as a NULL argument).
+ */
+PG_FUNCTION_INFO_V1(sk_geosearch_sharded);
+Datum
+sk_geosearch_sharded(PG_FUNCTION_ARGS)
+{
+	SkGeoSearch s;
+	SkGeoPoint *pts;
+	int64		n;
+
+	not_null(fcinfo, 0, 1, "prefix and precision");
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("FROMLONLAT must be specified for geosearch_sharded"),
+				 errdetail("Give both from_lon and from_lat: a member does not tell which shard holds it.")));
+	/* from_member is argument 1 of search_args' window: make it NULL */
+	{
+		bool		saved = fcinfo->args[1].isnull;
+
+		fcinfo->args[1].isnull = true;
+		search_args(fcinfo, 1, "geosearch_sharded", &s);
+		fcinfo->args[1].isnull = saved;
+	}
+	pts = skgeo_search_shards(bytes_arg(fcinfo, 0), PG_GETARG_INT32(1), &s, &n);
+	search_rows(fcinfo, pts, n);
 	return (Datum) 0;
 }
 

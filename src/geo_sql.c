@@ -3,7 +3,9 @@
  * geo_sql.c
  *	  SQL-callable wrappers of geohash.c: geohash_encode, geohash_decode,
  *	  geohash_bbox, geohash_neighbors, geohash_cover, geo_score,
- *	  geo_decode_score and geo_distance (all IMMUTABLE STRICT PARALLEL SAFE).
+ *	  geo_decode_score, geo_distance, and for searches over tables and
+ *	  sharded geo sets geohash_int, geohash_ranges, geo_distance_sphere and
+ *	  geo_shard_key (all IMMUTABLE STRICT PARALLEL SAFE).
  *
  *	  Design: these functions only validate their arguments (SQLSTATE 22023
  *	  with the offending value in the detail), call the pure core and build
@@ -35,6 +37,10 @@ PG_FUNCTION_INFO_V1(sk_geohash_cover_sql);
 PG_FUNCTION_INFO_V1(sk_geo_score_sql);
 PG_FUNCTION_INFO_V1(sk_geo_decode_score_sql);
 PG_FUNCTION_INFO_V1(sk_geo_distance_sql);
+PG_FUNCTION_INFO_V1(sk_geohash_int_sql);
+PG_FUNCTION_INFO_V1(sk_geohash_ranges_sql);
+PG_FUNCTION_INFO_V1(sk_geo_distance_sphere_sql);
+PG_FUNCTION_INFO_V1(sk_geo_shard_key_sql);
 
 /* ereport 22023 unless lon/lat are valid WGS84 degrees */
 static void
@@ -287,4 +293,119 @@ sk_geo_distance_sql(PG_FUNCTION_ARGS)
 	check_lonlat(lon1, lat1);
 	check_lonlat(lon2, lat2);
 	PG_RETURN_FLOAT8(sk_geo_distance(lon1, lat1, lon2, lat2) / to_meters);
+}
+
+/* ------------------------------------------------------------------------
+ * Geohash-indexed search over a table; shard keys
+ * ------------------------------------------------------------------------
+ */
+
+/* ereport 22023 unless radius is a number of metres >= 0 (infinity allowed) */
+static void
+check_radius(double radius)
+{
+	if (!(radius >= 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("radius out of range"),
+				 errdetail("Radius %s is not a number of metres >= 0.",
+						   float8out_internal(radius))));
+}
+
+/* geohash_int(lon, lat) → bigint */
+Datum
+sk_geohash_int_sql(PG_FUNCTION_ARGS)
+{
+	double		lon = PG_GETARG_FLOAT8(0);
+	double		lat = PG_GETARG_FLOAT8(1);
+
+	check_lonlat(lon, lat);
+	PG_RETURN_INT64((int64) sk_geohash_int(lon, lat));
+}
+
+/* geohash_ranges(lon, lat, radius_m, OUT lo bigint, OUT hi bigint) → SETOF record */
+Datum
+sk_geohash_ranges_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	double		lon = PG_GETARG_FLOAT8(0);
+	double		lat = PG_GETARG_FLOAT8(1);
+	double		radius = PG_GETARG_FLOAT8(2);
+	uint64		lo[SK_GEOHASH_RANGE_CELLS];
+	uint64		hi[SK_GEOHASH_RANGE_CELLS];
+	int			n;
+	int			i;
+
+	check_lonlat(lon, lat);
+	check_radius(radius);
+	n = sk_geohash_int_ranges(lon, lat, radius, lo, hi);
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = Int64GetDatum((int64) lo[i]);
+		values[1] = Int64GetDatum((int64) hi[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* geo_distance_sphere(lon1, lat1, lon2, lat2) → float8 metres */
+Datum
+sk_geo_distance_sphere_sql(PG_FUNCTION_ARGS)
+{
+	double		lon1 = PG_GETARG_FLOAT8(0);
+	double		lat1 = PG_GETARG_FLOAT8(1);
+	double		lon2 = PG_GETARG_FLOAT8(2);
+	double		lat2 = PG_GETARG_FLOAT8(3);
+
+	check_lonlat(lon1, lat1);
+	check_lonlat(lon2, lat2);
+	PG_RETURN_FLOAT8(sk_geo_sphere_distance(lon1, lat1, lon2, lat2));
+}
+
+/* geo_shard_key(prefix, lon, lat, precision) → text: prefix || '{' || geohash || '}' */
+Datum
+sk_geo_shard_key_sql(PG_FUNCTION_ARGS)
+{
+	text	   *prefix = PG_GETARG_TEXT_PP(0);
+	double		lon = PG_GETARG_FLOAT8(1);
+	double		lat = PG_GETARG_FLOAT8(2);
+	int32		precision = PG_GETARG_INT32(3);
+	char		hash[SK_GEOHASH_MAX_PRECISION + 1];
+
+	check_lonlat(lon, lat);
+	sk_geo_check_shard_precision(precision);
+	sk_geohash_encode(lon, lat, precision, hash);
+	PG_RETURN_TEXT_P(sk_geo_shard_key(VARDATA_ANY(prefix), VARSIZE_ANY_EXHDR(prefix), hash));
+}
+
+/* ereport 22023 unless precision is a geohash length (1..12) */
+void
+sk_geo_check_shard_precision(int32 precision)
+{
+	if (precision < SK_GEOHASH_MIN_PRECISION || precision > SK_GEOHASH_MAX_PRECISION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("geohash precision out of range"),
+				 errdetail("Precision %d is outside %d..%d.", precision,
+						   SK_GEOHASH_MIN_PRECISION, SK_GEOHASH_MAX_PRECISION)));
+}
+
+/* prefix (plen bytes) || '{' || hash || '}' as a palloc'd text */
+text *
+sk_geo_shard_key(const char *prefix, size_t plen, const char *hash)
+{
+	size_t		hlen = strlen(hash);
+	text	   *t = (text *) palloc(VARHDRSZ + plen + hlen + 2);
+	char	   *p = VARDATA(t);
+
+	SET_VARSIZE(t, VARHDRSZ + plen + hlen + 2);
+	memcpy(p, prefix, plen);
+	p[plen] = '{';
+	memcpy(p + plen + 1, hash, hlen);
+	p[plen + 1 + hlen] = '}';
+	return t;
 }

@@ -40,6 +40,14 @@
  *	  fewer rows outside the circle.  The cells never overlap, so each row
  *	  is found once.
  *
+ *	  For b-tree searches over tables, sk_geohash_int is the 12-character
+ *	  geohash as a 60-bit integer (prefixes are ranges) and
+ *	  sk_geohash_int_ranges turns a radius into at most
+ *	  SK_GEOHASH_RANGE_CELLS ranges of it (cells at bit granularity, the
+ *	  cover's box and cell test); sk_geo_sphere_distance is PostGIS's sphere
+ *	  distance, computed as PostGIS does.  sk_geohash_cells_within names the
+ *	  cells of one length a radius reaches (the shards of a sharded geo set).
+ *
  *	  Locking: none; every function is a pure function of its arguments.
  *	  This file depends on nothing of PostgreSQL.
  *
@@ -363,6 +371,91 @@ cover_children(const char *parent, size_t len, double lon, double lat,
 }
 
 /*
+ * The longitude/latitude box holding every point within ang radians of
+ * (lon, lat) on a sphere of radius COVER_RADIUS_M (so on any of the
+ * others); *all_lon when it spans every longitude (a pole inside, or too
+ * wide).  min_lon may be below -180 and max_lon above 180 (the box crosses
+ * the antimeridian); latitudes are clamped to [-90, 90].
+ */
+static void
+radius_box(double lon, double lat, double ang, SkGeoBox *b, bool *all_lon)
+{
+	double		dlat = RAD2DEG(ang);
+
+	b->min_lat = lat - dlat;
+	b->max_lat = lat + dlat;
+	if (ang >= M_PI)
+	{
+		b->min_lat = -90.0;
+		b->max_lat = 90.0;
+	}
+	*all_lon = true;
+	b->min_lon = -180.0;
+	b->max_lon = 180.0;
+	if (b->min_lat > -90.0 && b->max_lat < 90.0)
+	{
+		double		s = sin(ang) / cos(DEG2RAD(lat));
+
+		if (s < 1.0)
+		{
+			double		dlon = RAD2DEG(asin(s)) * (1.0 + 1e-9) + 1e-12;
+
+			*all_lon = false;
+			b->min_lon = lon - dlon;
+			b->max_lon = lon + dlon;
+		}
+	}
+	if (b->min_lat < -90.0)
+		b->min_lat = -90.0;
+	if (b->max_lat > 90.0)
+		b->max_lat = 90.0;
+}
+
+/*
+ * The cell indexes (nlon longitude bits, nlat latitude bits) the box spans:
+ * longitudes i0..i1 (i0 may be negative when the box crosses the
+ * antimeridian: take i modulo the number of cells), latitudes j0..j1.
+ */
+static void
+grid_span(const SkGeoBox *b, bool all_lon, int nlon, int nlat,
+		  int64_t *i0, int64_t *i1, int64_t *j0, int64_t *j1)
+{
+	int64_t		lon_cells = INT64_C(1) << nlon;
+	int64_t		lat_cells = INT64_C(1) << nlat;
+	double		w = 360.0 / (double) lon_cells;
+	double		h = 180.0 / (double) lat_cells;
+
+	if (all_lon)
+	{
+		*i0 = 0;
+		*i1 = lon_cells - 1;
+	}
+	else
+	{
+		*i0 = (int64_t) floor((b->min_lon + 180.0) / w);
+		*i1 = (int64_t) floor((b->max_lon + 180.0) / w);
+		if (*i1 - *i0 + 1 >= lon_cells)
+		{
+			*i0 = 0;
+			*i1 = lon_cells - 1;
+		}
+	}
+	*j0 = (int64_t) floor((b->min_lat + 90.0) / h);
+	*j1 = (int64_t) floor((b->max_lat + 90.0) / h);
+	if (*j0 < 0)
+		*j0 = 0;
+	if (*j1 > lat_cells - 1)
+		*j1 = lat_cells - 1;
+}
+
+/* angular radius of radius_m metres on the cover's sphere, with a margin for rounding */
+static inline double
+cover_angle(double radius_m)
+{
+	return radius_m / COVER_RADIUS_M * (1.0 + 1e-9) + 1e-12;
+}
+
+/*
  * sk_geohash_cover -- geohashes whose cells together contain every point
  * within radius_m metres of (lon, lat), into cells (sorted, non-overlapping,
  * of one or two lengths).  Returns how many (1..SK_GEOHASH_COVER_MAX).
@@ -373,53 +466,14 @@ int
 sk_geohash_cover(double lon, double lat, double radius_m,
 				 char cells[][SK_GEOHASH_MAX_PRECISION + 1])
 {
-	/* angular radius, with a margin for rounding */
-	double		ang = radius_m / COVER_RADIUS_M * (1.0 + 1e-9) + 1e-12;
-	double		dlat = RAD2DEG(ang);
-	double		min_lat = lat - dlat,
-				max_lat = lat + dlat;
-	double		min_lon,
-				max_lon;
+	double		ang = cover_angle(radius_m);
+	SkGeoBox	bbox;
 	bool		all_lon;
 	int			p;
 	int			precision = 1;
 	int			n = 0;
 
-	if (ang >= M_PI)
-	{
-		min_lat = -90.0;
-		max_lat = 90.0;
-	}
-	if (min_lat <= -90.0 || max_lat >= 90.0)
-	{
-		/* the circle holds a pole: every longitude */
-		all_lon = true;
-		min_lon = -180.0;
-		max_lon = 180.0;
-	}
-	else
-	{
-		double		s = sin(ang) / cos(DEG2RAD(lat));
-
-		if (s >= 1.0)
-		{
-			all_lon = true;
-			min_lon = -180.0;
-			max_lon = 180.0;
-		}
-		else
-		{
-			double		dlon = RAD2DEG(asin(s)) * (1.0 + 1e-9) + 1e-12;
-
-			all_lon = false;
-			min_lon = lon - dlon;
-			max_lon = lon + dlon;
-		}
-	}
-	if (min_lat < -90.0)
-		min_lat = -90.0;
-	if (max_lat > 90.0)
-		max_lat = 90.0;
+	radius_box(lon, lat, ang, &bbox, &all_lon);
 
 	/* the longest length whose cells cover the box in few enough cells */
 	for (p = SK_GEOHASH_MAX_PRECISION; p >= 1; p--)
@@ -427,9 +481,6 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 		int			nlon = (5 * p + 1) / 2;
 		int			nlat = 5 * p / 2;
 		int64_t		lon_cells = INT64_C(1) << nlon;
-		int64_t		lat_cells = INT64_C(1) << nlat;
-		double		w = 360.0 / (double) lon_cells;
-		double		h = 180.0 / (double) lat_cells;
 		int64_t		i0,
 					i1,
 					j0,
@@ -437,28 +488,7 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 					i,
 					j;
 
-		if (all_lon)
-		{
-			i0 = 0;
-			i1 = lon_cells - 1;
-		}
-		else
-		{
-			i0 = (int64_t) floor((min_lon + 180.0) / w);
-			i1 = (int64_t) floor((max_lon + 180.0) / w);
-			if (i1 - i0 + 1 >= lon_cells)
-			{
-				i0 = 0;
-				i1 = lon_cells - 1;
-			}
-		}
-		j0 = (int64_t) floor((min_lat + 90.0) / h);
-		j1 = (int64_t) floor((max_lat + 90.0) / h);
-		if (j0 < 0)
-			j0 = 0;
-		if (j1 > lat_cells - 1)
-			j1 = lat_cells - 1;
-
+		grid_span(&bbox, all_lon, nlon, nlat, &i0, &i1, &j0, &j1);
 		if ((i1 - i0 + 1) * (j1 - j0 + 1) > SK_GEOHASH_COVER_LEVEL)
 			continue;			/* too many cells: try shorter hashes */
 
@@ -537,6 +567,261 @@ sk_geohash_cover(double lon, double lat, double radius_m,
 	}
 	qsort(cells, n, sizeof(cells[0]), cmp_cells);
 	return n;
+}
+
+/* ---------------------------------------------------------------------
+ * Geohashes as integers: table search and shard cells
+ * ---------------------------------------------------------------------
+ */
+
+/* the interleaved bits of cell (ilon, ilat), longitude first */
+static inline uint64_t
+interleave_cell(uint64_t ilon, int nlon, uint64_t ilat, int nlat)
+{
+	if (nlon > nlat)
+		return spread_bits((uint32_t) ilon) | (spread_bits((uint32_t) ilat) << 1);
+	return (spread_bits((uint32_t) ilon) << 1) | spread_bits((uint32_t) ilat);
+}
+
+/*
+ * sk_geohash_int -- the 12-character geohash of (lon, lat) as a 60-bit
+ * integer (its characters' 5-bit values in order), so that integers sort
+ * as the strings do and a prefix of n characters is a range of integers.
+ * Preconditions: lon in [-180, 180], lat in [-90, 90].
+ */
+uint64_t
+sk_geohash_int(double lon, double lat)
+{
+	int			nbits = SK_GEOHASH_INT_BITS / 2;
+
+	return interleave_cell(axis_cell(lon, -180.0, 360.0, nbits), nbits,
+						   axis_cell(lat, -90.0, 180.0, nbits), nbits);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *) a;
+	uint64_t	y = *(const uint64_t *) b;
+
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * sk_geohash_int_ranges -- the ranges lo[i]..hi[i] (inclusive, ascending,
+ * disjoint and not adjacent) of sk_geohash_int values that hold every
+ * point within radius_m metres of (lon, lat); returns how many
+ * (1..SK_GEOHASH_RANGE_CELLS).
+ *
+ * The cells are those of the longest bit length (longitude and latitude
+ * bits in turn, so lengths need not be whole characters) at which at most
+ * SK_GEOHASH_RANGE_CELLS cells span the circle's bounding box (see
+ * radius_box), less those the circle cannot reach; neighbouring cells
+ * whose integers follow each other merge into one range.  Few ranges keep
+ * the b-tree descents few; bit lengths keep the scanned area within about
+ * 2 to 4 times the box's.
+ * Preconditions: lon in [-180, 180], lat in [-90, 90], radius_m >= 0 (not
+ * NaN; infinity covers the earth).
+ */
+int
+sk_geohash_int_ranges(double lon, double lat, double radius_m,
+					  uint64_t lo[SK_GEOHASH_RANGE_CELLS], uint64_t hi[SK_GEOHASH_RANGE_CELLS])
+{
+	double		ang = cover_angle(radius_m);
+	SkGeoBox	bbox;
+	bool		all_lon;
+	uint64_t	starts[SK_GEOHASH_RANGE_CELLS];
+	int			k;
+	int			n = 0;
+	int			shift = 0;
+	int			m;
+	int			i;
+
+	radius_box(lon, lat, ang, &bbox, &all_lon);
+	for (k = SK_GEOHASH_INT_BITS; k >= 0; k--)
+	{
+		int			nlon = (k + 1) / 2;
+		int			nlat = k / 2;
+		int64_t		lon_cells = INT64_C(1) << nlon;
+		int64_t		i0,
+					i1,
+					j0,
+					j1,
+					ii,
+					j;
+
+		grid_span(&bbox, all_lon, nlon, nlat, &i0, &i1, &j0, &j1);
+		if ((i1 - i0 + 1) * (j1 - j0 + 1) > SK_GEOHASH_RANGE_CELLS)
+			continue;
+		shift = SK_GEOHASH_INT_BITS - k;
+		for (ii = i0; ii <= i1; ii++)
+		{
+			uint64_t	ci = (uint64_t) (((ii % lon_cells) + lon_cells) % lon_cells);
+
+			for (j = j0; j <= j1; j++)
+			{
+				SkGeoBox	box;
+
+				cell_box(ci, nlon, (uint64_t) j, nlat, &box);
+				if (box_min_angle(lon, lat, &box) > ang)
+					continue;
+				starts[n++] = interleave_cell(ci, nlon, (uint64_t) j, nlat) << shift;
+			}
+		}
+		break;
+	}
+	/* the point's own cell always qualifies, but be safe about rounding */
+	if (n == 0)
+		starts[n++] = (sk_geohash_int(lon, lat) >> shift) << shift;
+	qsort(starts, n, sizeof(uint64_t), cmp_u64);
+	m = 0;
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	end = starts[i] + ((UINT64_C(1) << shift) - 1);
+
+		if (m > 0 && starts[i] == hi[m - 1] + 1)
+			hi[m - 1] = end;
+		else
+		{
+			lo[m] = starts[i];
+			hi[m] = end;
+			m++;
+		}
+	}
+	return m;
+}
+
+/*
+ * sk_geohash_cells_within -- the geohashes of precision characters whose
+ * cells may hold a point within radius_m metres of (lon, lat) (under
+ * Redis's sphere, PostGIS's or the spheroid), into cells (room for max);
+ * returns how many, or -1 when the circle's bounding box spans more than
+ * max cells.  Unsorted.
+ * Preconditions: as sk_geohash_int_ranges; precision in 1..12.
+ */
+int64_t
+sk_geohash_cells_within(double lon, double lat, double radius_m, int precision,
+						char (*cells)[SK_GEOHASH_MAX_PRECISION + 1], int64_t max)
+{
+	double		ang = cover_angle(radius_m);
+	SkGeoBox	bbox;
+	bool		all_lon;
+	int			nlon = (5 * precision + 1) / 2;
+	int			nlat = 5 * precision / 2;
+	int64_t		lon_cells = INT64_C(1) << nlon;
+	int64_t		i0,
+				i1,
+				j0,
+				j1,
+				i,
+				j,
+				n = 0;
+
+	radius_box(lon, lat, ang, &bbox, &all_lon);
+	grid_span(&bbox, all_lon, nlon, nlat, &i0, &i1, &j0, &j1);
+	/* both factors are at most 2^30: no overflow */
+	if ((i1 - i0 + 1) * (j1 - j0 + 1) > max)
+		return -1;
+	for (i = i0; i <= i1; i++)
+	{
+		uint64_t	ci = (uint64_t) (((i % lon_cells) + lon_cells) % lon_cells);
+
+		for (j = j0; j <= j1; j++)
+		{
+			SkGeoBox	box;
+
+			cell_box(ci, nlon, (uint64_t) j, nlat, &box);
+			if (box_min_angle(lon, lat, &box) > ang)
+				continue;
+			cell_to_geohash(ci, (uint64_t) j, (size_t) precision, cells[n++]);
+		}
+	}
+	return n;
+}
+
+/*
+ * PostGIS's sphere: geography functions with use_spheroid => false measure
+ * on a sphere of the WGS84 ellipsoid's mean radius (2a + b) / 3 (PostGIS
+ * liblwgeom spheroid_init), a = 6378137 m, 1/f = 298.257223563 (WGS84).
+ */
+#define WGS84_A		6378137.0
+#define WGS84_RF	298.257223563
+
+double
+sk_geo_sphere_radius(void)
+{
+	double		b = WGS84_A - WGS84_A / WGS84_RF;
+
+	return (2.0 * WGS84_A + b) / 3.0;
+}
+
+/* radians in (-pi, pi], as PostGIS's geodetic code normalises longitudes */
+static double
+lon_rad_normalize(double lon)
+{
+	if (lon == -M_PI)
+		return M_PI;
+	if (lon == -2.0 * M_PI)
+		return 0.0;
+	if (lon > 2.0 * M_PI)
+		lon = remainder(lon, 2.0 * M_PI);
+	if (lon < -2.0 * M_PI)
+		lon = remainder(lon, -2.0 * M_PI);
+	if (lon > M_PI)
+		lon = -2.0 * M_PI + lon;
+	if (lon < -M_PI)
+		lon = 2.0 * M_PI + lon;
+	if (lon == -2.0 * M_PI)
+		lon *= -1.0;
+	return lon;
+}
+
+/* radians in [-pi/2, pi/2] (valid latitudes are left as they are) */
+static double
+lat_rad_normalize(double lat)
+{
+	if (lat > 2.0 * M_PI)
+		lat = remainder(lat, 2.0 * M_PI);
+	if (lat < -2.0 * M_PI)
+		lat = remainder(lat, -2.0 * M_PI);
+	if (lat > M_PI)
+		lat = M_PI - lat;
+	if (lat < -M_PI)
+		lat = -M_PI - lat;
+	if (lat > M_PI_2)
+		lat = M_PI - lat;
+	if (lat < -M_PI_2)
+		lat = -M_PI - lat;
+	return lat;
+}
+
+/*
+ * sk_geo_sphere_distance -- metres between two positions on PostGIS's
+ * sphere, computed as PostGIS computes the distance between two points
+ * (degrees to radians as pi * d / 180, normalised; the great-circle angle
+ * as atan2 of the cross and dot products' parts; times the radius), so
+ * that "distance <= r" agrees with ST_DWithin(ST_MakePoint(lon1, lat1)::geography,
+ * ST_MakePoint(lon2, lat2)::geography, r, false) to the last bit.  The
+ * argument order matters to the last bit, as it does to PostGIS.
+ */
+double
+sk_geo_sphere_distance(double lon1, double lat1, double lon2, double lat2)
+{
+	double		slon = lon_rad_normalize(M_PI * lon1 / 180.0);
+	double		slat = lat_rad_normalize(M_PI * lat1 / 180.0);
+	double		elon = lon_rad_normalize(M_PI * lon2 / 180.0);
+	double		elat = lat_rad_normalize(M_PI * lat2 / 180.0);
+	double		d_lon = elon - slon;
+	double		cos_d_lon = cos(d_lon);
+	double		cos_lat_e = cos(elat);
+	double		sin_lat_e = sin(elat);
+	double		cos_lat_s = cos(slat);
+	double		sin_lat_s = sin(slat);
+	double		x = cos_lat_e * sin(d_lon);
+	double		y = cos_lat_s * sin_lat_e - sin_lat_s * cos_lat_e * cos_d_lon;
+	double		z = sin_lat_s * sin_lat_e + cos_lat_s * cos_lat_e * cos_d_lon;
+
+	return sk_geo_sphere_radius() * atan2(sqrt(x * x + y * y), z);
 }
 
 /* ---------------------------------------------------------------------
@@ -964,10 +1249,52 @@ sk_geo_cell_scores(SkGeoCell c, double *min, double *max)
 	*max = (double) ((c.bits + 1) << sh);
 }
 
+void
+sk_geo_shape_prepare(SkGeoShape *s)
+{
+	s->prepared = !s->box;
+	s->lat_rad = deg_rad(s->lat);
+	s->cos_lat = cos(s->lat_rad);
+	/*
+	 * The great-circle distance is at least R * |latitude difference|; a
+	 * margin far above rounding keeps every point Redis accepts.
+	 */
+	s->reject_m = s->radius * s->to_meters * (1.0 + 1e-9) + 1e-6;
+}
+
+/*
+ * sk_geo_distance from a prepared centre (lon1, lat1r = s->lat_rad, cos
+ * s->cos_lat): the same operations in the same order, so the same bits.
+ */
+static inline double
+distance_from(const SkGeoShape *s, double lon2, double lat2)
+{
+	double		lon1r = deg_rad(s->lon);
+	double		lon2r = deg_rad(lon2);
+	double		v = sin((lon2r - lon1r) / 2);
+	double		lat2r,
+				u,
+				a;
+
+	if (v == 0.0)
+		return SK_GEO_EARTH_RADIUS_M * fabs(deg_rad(lat2) - s->lat_rad);
+	lat2r = deg_rad(lat2);
+	u = sin((lat2r - s->lat_rad) / 2);
+	a = u * u + s->cos_lat * cos(lat2r) * v * v;
+	return 2.0 * SK_GEO_EARTH_RADIUS_M * asin(sqrt(a));
+}
+
 bool
 sk_geo_in_shape(const SkGeoShape *s, double score, double *lon, double *lat, double *dist_m)
 {
 	sk_geo_decode_score(sk_geo_score_bits(score), lon, lat);
+	if (!s->box && s->prepared)
+	{
+		if (SK_GEO_EARTH_RADIUS_M * fabs(deg_rad(*lat) - s->lat_rad) > s->reject_m)
+			return false;
+		*dist_m = distance_from(s, *lon, *lat);
+		return !(*dist_m > s->radius * s->to_meters);
+	}
 	if (!s->box)
 	{
 		*dist_m = sk_geo_distance(s->lon, s->lat, *lon, *lat);

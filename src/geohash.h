@@ -63,6 +63,26 @@ extern bool sk_geohash_neighbor(const char *hash, size_t len, SkGeoDir dir, char
 extern int	sk_geohash_cover(double lon, double lat, double radius_m,
 							 char cells[][SK_GEOHASH_MAX_PRECISION + 1]);
 
+/* ---- geohashes as integers: table search, shard cells ---- */
+
+/* sk_geohash_int: the 12-character geohash as a 60-bit integer */
+#define SK_GEOHASH_INT_BITS		60
+extern uint64_t sk_geohash_int(double lon, double lat);
+
+/* at most this many cells, hence ranges, per radius */
+#define SK_GEOHASH_RANGE_CELLS	8
+extern int	sk_geohash_int_ranges(double lon, double lat, double radius_m,
+								  uint64_t lo[SK_GEOHASH_RANGE_CELLS],
+								  uint64_t hi[SK_GEOHASH_RANGE_CELLS]);
+
+/* geohashes of one length whose cells may hold points within radius_m; -1 if more than max */
+extern int64_t sk_geohash_cells_within(double lon, double lat, double radius_m, int precision,
+									   char (*cells)[SK_GEOHASH_MAX_PRECISION + 1], int64_t max);
+
+/* PostGIS's sphere (use_spheroid => false): radius and point-to-point distance in metres */
+extern double sk_geo_sphere_radius(void);
+extern double sk_geo_sphere_distance(double lon1, double lat1, double lon2, double lat2);
+
 /* ---- Redis geo ---- */
 extern bool sk_geo_valid_lonlat(double lon, double lat);
 extern uint64_t sk_geo_score(double lon, double lat);
@@ -100,6 +120,11 @@ typedef struct SkGeoShape
 	double		width;
 	double		height;
 	double		to_meters;		/* metres per unit */
+	/* set by sk_geo_shape_prepare (circles): the centre's latitude in radians, its cosine */
+	bool		prepared;
+	double		lat_rad;
+	double		cos_lat;
+	double		reject_m;		/* a latitude distance beyond this is outside */
 } SkGeoShape;
 
 /*
@@ -115,6 +140,11 @@ extern void sk_geo_cell_scores(SkGeoCell cell, double *min, double *max);
  * decoded position and distance in metres from the centre in any case
  * *lon, *lat, *dist_m (dist only when inside).
  */
+/*
+ * Precompute what every sk_geo_in_shape of the shape needs (the centre set):
+ * the same answers and distances to the last bit, fewer sines and cosines.
+ */
+extern void sk_geo_shape_prepare(SkGeoShape *shape);
 extern bool sk_geo_in_shape(const SkGeoShape *shape, double score, double *lon,
 							double *lat, double *dist_m);
 

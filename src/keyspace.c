@@ -189,7 +189,10 @@ log_op(SkCtx *c, int shard, SkOpHeader *op)
 				   &sh->tail_hint);
 	sh->chain_ops++;
 	if (op->kind == SK_OP_EXPIRED)
+	{
 		pg_atomic_fetch_add_u64(&db->expired_keys, 1);
+		SK_NOTIFY(SK_NOTIFY_EXPIRED, "expired", SkOpKey(op), op->keylen, db->slot.key.rnode.dbNode);
+	}
 }
 
 /*

@@ -32,6 +32,7 @@
 #include "utils/inval.h"
 #include "keyspace.h"
 #include "kvmem.h"
+#include "pubsub.h"
 
 
 

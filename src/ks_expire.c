@@ -87,6 +87,7 @@ expire_common(FunctionCallInfo fcinfo, int64 unit_ms, bool relative, const char 
 			else
 				log_op(&c, s, make_op(SK_OP_EXPIRE, key, klen, NULL, 0, NULL, 0, when));
 			result = true;
+			SK_NOTIFY(SK_NOTIFY_GENERIC, when <= c.now ? "del" : "expire", key, klen, MyDatabaseId);
 		}
 	}
 	LWLockRelease(&sh->lock);

@@ -101,6 +101,7 @@ sk_del(PG_FUNCTION_ARGS)
 		{
 			log_op(&c, s, make_op(SK_OP_DEL, key, klen, NULL, 0, NULL, 0, 0));
 			count++;
+			SK_NOTIFY(SK_NOTIFY_GENERIC, "del", key, klen, MyDatabaseId);
 		}
 		LWLockRelease(&sh->lock);
 	}

@@ -14,11 +14,16 @@
  * result -- so that results, and their order when distances tie or no sort
  * is asked for, equal Redis's.
  *
+ * GEOSEARCH over shards (skgeo_search_shards) scans the keys of the geohash
+ * cells the search can reach, each over the same score ranges, and merges
+ * what they hold into one set's answer.
+ *
  * Writes: GEOADD is skz_zadd (one ZADD operation); GEOSEARCHSTORE writes one
  * ZSTORE at the destination, as ZRANGESTORE does.
  *
  * Locking: the key's shard lock through the sorted-set helpers; the shards
- * of source and destination in ascending order (ZMulti) for GEOSEARCHSTORE.
+ * of source and destination in ascending order (ZMulti) for GEOSEARCHSTORE;
+ * a search over shard keys takes each key's lock in turn, never two at once.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +32,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/float.h"
 
 #include "geo.h"
 #include "zset_int.h"
@@ -321,33 +327,128 @@ loop:
  * GEOSEARCH, GEOSEARCHSTORE
  * ------------------------------------------------------------------------
  */
+/*
+ * The points a search finds.  Member bytes go to one buffer (m), each
+ * point's moff its offset, until ga_done sets the member pointers.
+ *
+ * A search of one key uses buffers the backend keeps from one search to the
+ * next (cached), up to GEO_CACHE_KEEP bytes each: a search returning
+ * hundreds of points then allocates nothing that outlives it, so malloc
+ * does not give memory back to the kernel and take it again on every query
+ * (brk/munmap with TLB shootdowns cost as much as the search itself, on
+ * VMs).  The results of a cached search are valid until the next search.
+ */
 typedef struct GeoArray
 {
 	SkGeoPoint *p;
 	int64		n;
 	int64		cap;
+	char	   *m;
+	Size		mlen;
+	Size		mcap;
+	bool		cached;
 } GeoArray;
+
+#define GEO_CACHE_KEEP	(1024 * 1024)
+
+static SkGeoPoint *cache_p;
+static int64 cache_cap;
+static char *cache_m;
+static Size cache_mcap;
+static SkGeoPoint *cache_tmp;
+static int64 cache_tmp_cap;
+
+/* start a search with the backend's buffers (those of a big search are given back first) */
+static void
+ga_init_cached(GeoArray *ga)
+{
+	if (cache_p && cache_cap * sizeof(SkGeoPoint) > GEO_CACHE_KEEP)
+	{
+		pfree(cache_p);
+		cache_p = NULL;
+		cache_cap = 0;
+	}
+	if (cache_m && cache_mcap > GEO_CACHE_KEEP)
+	{
+		pfree(cache_m);
+		cache_m = NULL;
+		cache_mcap = 0;
+	}
+	if (cache_tmp && cache_tmp_cap * sizeof(SkGeoPoint) > GEO_CACHE_KEEP)
+	{
+		pfree(cache_tmp);
+		cache_tmp = NULL;
+		cache_tmp_cap = 0;
+	}
+	memset(ga, 0, sizeof(*ga));
+	ga->p = cache_p;
+	ga->cap = cache_cap;
+	ga->m = cache_m;
+	ga->mcap = cache_mcap;
+	ga->cached = true;
+}
+
+/* room for one more point of mlen member bytes */
+static void
+ga_reserve(GeoArray *ga, uint32 mlen)
+{
+	MemoryContext cxt = ga->cached ? TopMemoryContext : CurrentMemoryContext;
+
+	if (ga->n == ga->cap)
+	{
+		int64		cap = ga->cap == 0 ? 256 : ga->cap * 2;
+
+		ga->p = ga->p ? repalloc_huge(ga->p, sizeof(SkGeoPoint) * cap)
+			: MemoryContextAllocHuge(cxt, sizeof(SkGeoPoint) * cap);
+		ga->cap = cap;
+		if (ga->cached)
+		{
+			cache_p = ga->p;
+			cache_cap = cap;
+		}
+	}
+	if (ga->mlen + mlen + 1 > ga->mcap)
+	{
+		Size		mcap = Max(ga->mcap * 2, ga->mlen + mlen + 1);
+
+		mcap = Max(mcap, 8192);
+		ga->m = ga->m ? repalloc_huge(ga->m, mcap) : MemoryContextAllocHuge(cxt, mcap);
+		ga->mcap = mcap;
+		if (ga->cached)
+		{
+			cache_m = ga->m;
+			cache_mcap = mcap;
+		}
+	}
+}
 
 static void
 ga_append(GeoArray *ga, const ZsNode *node, double lon, double lat, double dist)
 {
 	SkGeoPoint *gp;
 
-	if (ga->n == ga->cap)
-	{
-		ga->cap = ga->cap == 0 ? 64 : ga->cap * 2;
-		ga->p = ga->p ? repalloc_huge(ga->p, sizeof(SkGeoPoint) * ga->cap)
-			: palloc_extended(sizeof(SkGeoPoint) * ga->cap, MCXT_ALLOC_HUGE);
-	}
+	ga_reserve(ga, node->mlen);
 	gp = &ga->p[ga->n++];
 	gp->mlen = node->mlen;
-	gp->member = palloc(node->mlen + 1);
-	memcpy(gp->member, ZsNodeMember(node), node->mlen);
-	gp->member[node->mlen] = '\0';
+	gp->member = NULL;
+	gp->moff = ga->mlen;
+	memcpy(ga->m + ga->mlen, ZsNodeMember(node), node->mlen);
+	ga->m[ga->mlen + node->mlen] = '\0';
+	ga->mlen += node->mlen + 1;
 	gp->score = node->score;
 	gp->lon = lon;
 	gp->lat = lat;
 	gp->dist = dist;
+}
+
+/* the member pointers, once the buffer no longer moves */
+static void
+ga_done(GeoArray *ga)
+{
+	int64		i;
+
+	for (i = 0; i < ga->n; i++)
+		ga->p[i].member = ga->m + ga->p[i].moff;
 }
 
 /* geoGetPointsInRange: members with min <= score < max inside the shape */
@@ -379,35 +480,52 @@ points_in_range(SkKey *k, double min, double max, const SkGeoShape *shape, GeoAr
 }
 
 /*
- * The points inside the shape, in the order Redis finds them (its cells in
- * its order, scores ascending within a cell); with ANY, the first count.
- * Caller holds k's shard lock; s->shape's centre must be set.
+ * The score ranges [min[i], max[i]) Redis scans for the shape, in its
+ * order (membersOfAllNeighbors); returns how many.
  */
-static void
-search_gather(SkKey *k, const SkGeoSearch *s, GeoArray *ga)
+static int
+search_ranges(const SkGeoShape *shape, double min[SK_GEO_NCELLS], double max[SK_GEO_NCELLS])
 {
 	SkGeoCell	cells[SK_GEO_NCELLS];
-	int64		limit = s->any ? s->count : 0;
 	int			i,
+				n = 0,
 				last = 0;
 
-	sk_geo_search_cells(&s->shape, cells);
-	/* membersOfAllNeighbors */
+	sk_geo_search_cells(shape, cells);
 	for (i = 0; i < SK_GEO_NCELLS; i++)
 	{
-		double		min,
-					max;
-
 		if (cells[i].bits == 0 && cells[i].step == 0)
 			continue;
 		/* huge radii: a neighbour equal to the one scanned last is skipped */
 		if (last != 0 && cells[i].bits == cells[last].bits && cells[i].step == cells[last].step)
 			continue;
+		sk_geo_cell_scores(cells[i], &min[n], &max[n]);
+		n++;
+		last = i;
+	}
+	return n;
+}
+
+/*
+ * The points inside the shape, in the order Redis finds them (its cells in
+ * its order, scores ascending within a cell); with ANY, the first count.
+ * Caller holds k's shard lock; s->shape's centre must be set.
+ */
+static void
+search_gather(SkKey *k, SkGeoSearch *s, GeoArray *ga)
+{
+	double		min[SK_GEO_NCELLS],
+				max[SK_GEO_NCELLS];
+	int64		limit = s->any ? s->count : 0;
+	int			nr = search_ranges(&s->shape, min, max);
+	int			i;
+
+	sk_geo_shape_prepare(&s->shape);
+	for (i = 0; i < nr; i++)
+	{
 		if (ga->n && limit && ga->n >= limit)
 			break;
-		sk_geo_cell_scores(cells[i], &min, &max);
-		points_in_range(k, min, max, &s->shape, ga, limit);
-		last = i;
+		points_in_range(k, min[i], max[i], &s->shape, ga, limit);
 	}
 }
 
@@ -422,6 +540,9 @@ search_finish(const SkGeoSearch *s, GeoArray *ga, int64 *n)
 	int64		ret,
 				j;
 
+	if (ga->m)
+		ga_done(ga);
+
 	/* COUNT without ANY returns the nearest: sorted ascending unless asked */
 	if (s->count != 0 && sort == SKGEO_SORT_NONE && !s->any)
 		sort = SKGEO_SORT_ASC;
@@ -430,7 +551,20 @@ search_finish(const SkGeoSearch *s, GeoArray *ga, int64 *n)
 	{
 		bool		desc = (sort == SKGEO_SORT_DESC);
 
-		if (ret == ga->n)
+		if (ret == ga->n && ga->cached)
+		{
+			if (cache_tmp_cap < ga->n)
+			{
+				if (cache_tmp)
+					pfree(cache_tmp);
+				cache_tmp = NULL;
+				cache_tmp_cap = 0;
+				cache_tmp = MemoryContextAllocHuge(TopMemoryContext, sizeof(SkGeoPoint) * ga->n);
+				cache_tmp_cap = ga->n;
+			}
+			merge_sort(ga->p, cache_tmp, ga->n, desc);
+		}
+		else if (ret == ga->n)
 		{
 			SkGeoPoint *tmp = palloc_extended(sizeof(SkGeoPoint) * ga->n, MCXT_ALLOC_HUGE);
 
@@ -473,10 +607,11 @@ skgeo_search(SkBytes key, SkGeoSearch *s, int64 *n)
 {
 	KeyLock		kl;
 	SkKey	   *k;
-	GeoArray	ga = {NULL, 0, 0};
+	GeoArray	ga;
 
 	*n = 0;
 	skgeo_check_search(s);
+	ga_init_cached(&ga);
 	k = key_begin_bytes(key.p, key.len, false, &kl);
 	key_check_type(&kl, k, SK_TYPE_ZSET);
 	if (k)
@@ -500,12 +635,13 @@ skgeo_searchstore(SkBytes dst, SkBytes src, SkGeoSearch *s, bool storedist)
 	SkBytes		keys[2];
 	SkKey	   *k;
 	SkGeoPoint *pts = NULL;
-	GeoArray	ga = {NULL, 0, 0};
+	GeoArray	ga;
 	int64		n = 0,
 				i;
 	StringInfoData buf;
 
 	skgeo_check_search(s);
+	ga_init_cached(&ga);
 	keys[0] = dst;
 	keys[1] = src;
 	zmulti_lock(&m, true, 2, keys);
@@ -533,4 +669,111 @@ skgeo_searchstore(SkBytes dst, SkBytes src, SkGeoSearch *s, bool storedist)
 	if (n > 0)
 		skz_wake_waiters(m.c.db);
 	return n;
+}
+
+/* ------------------------------------------------------------------------
+ * GEOSEARCH over shards
+ * ------------------------------------------------------------------------
+ */
+
+/* the order of a big set's range scan: score, then member bytes */
+static int
+point_score_cmp(const void *a, const void *b)
+{
+	const SkGeoPoint *x = (const SkGeoPoint *) a;
+	const SkGeoPoint *y = (const SkGeoPoint *) b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? -1 : 1;
+	return zs_member_cmp(x->member, x->mlen, y->member, y->mlen);
+}
+
+/*
+ * A member's shard is the geohash cell of the position it was added at;
+ * every member a search of one big set returns lies within the search's
+ * reach of the centre (the radius, or half the box's width plus half its
+ * height: the latitude distance plus the distance along the parallel bound
+ * the great-circle one), and its added position within a metre of its
+ * decoded one.  So the shards of the cells within reach + 2 m hold them
+ * all.  Each shard is scanned over Redis's score ranges as the big set
+ * would be, the points of each range from every shard are put back in the
+ * big set's order (score, member), the ranges concatenated in Redis's
+ * order, and the result cut and sorted as for one set: the same members in
+ * the same order, unsorted and ANY results included (as long as a member
+ * lives in one shard only).
+ */
+SkGeoPoint *
+skgeo_search_shards(SkBytes prefix, int precision, SkGeoSearch *s, int64 *n)
+{
+	double		min[SK_GEO_NCELLS],
+				max[SK_GEO_NCELLS];
+	GeoArray	per[SK_GEO_NCELLS];
+	GeoArray	ga;
+	int64		limit;
+	double		reach;
+	char		(*cells)[SK_GEOHASH_MAX_PRECISION + 1];
+	int64		ncells,
+				c;
+	int			nr,
+				i;
+
+	*n = 0;
+	Assert(!s->from_member);
+	skgeo_check_search(s);
+	sk_geo_check_shard_precision(precision);
+	limit = s->any ? s->count : 0;
+	reach = (s->shape.box ? s->shape.width / 2 + s->shape.height / 2 : s->shape.radius) *
+		s->shape.to_meters;
+	cells = palloc_extended(sizeof(*cells) * SKGEO_SHARD_MAX_KEYS, MCXT_ALLOC_HUGE);
+	ncells = sk_geohash_cells_within(s->shape.lon, s->shape.lat, reach + 2.0, precision,
+									 cells, SKGEO_SHARD_MAX_KEYS);
+	if (ncells < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("search reaches more than %d shard keys", SKGEO_SHARD_MAX_KEYS),
+				 errdetail("A reach of %s m around (%s, %s) spans more than %d geohash cells of %d characters.",
+						   float8out_internal(reach), float8out_internal(s->shape.lon),
+						   float8out_internal(s->shape.lat), SKGEO_SHARD_MAX_KEYS, precision),
+				 errhint("Shard by shorter geohashes, or search a smaller area.")));
+	nr = search_ranges(&s->shape, min, max);
+	sk_geo_shape_prepare(&s->shape);
+	memset(per, 0, sizeof(per));
+	memset(&ga, 0, sizeof(ga));
+	for (c = 0; c < ncells; c++)
+	{
+		text	   *key = sk_geo_shard_key(prefix.p, prefix.len, cells[c]);
+		KeyLock		kl;
+		SkKey	   *k;
+
+		CHECK_FOR_INTERRUPTS();
+		k = key_begin_bytes(VARDATA(key), VARSIZE(key) - VARHDRSZ, false, &kl);
+		key_check_type(&kl, k, SK_TYPE_ZSET);
+		if (k)
+			for (i = 0; i < nr; i++)
+				points_in_range(k, min[i], max[i], &s->shape, &per[i],
+								limit ? per[i].n + limit : 0);
+		key_end(&kl);
+		pfree(key);
+	}
+	pfree(cells);
+	/* the big set's order; with ANY, its first count */
+	for (i = 0; i < nr; i++)
+	{
+		int64		j;
+
+		ga_done(&per[i]);
+		if (per[i].n > 1)
+			qsort(per[i].p, per[i].n, sizeof(SkGeoPoint), point_score_cmp);
+		for (j = 0; j < per[i].n && !(limit && ga.n >= limit); j++)
+		{
+			if (ga.n == ga.cap)
+			{
+				ga.cap = ga.cap == 0 ? 64 : ga.cap * 2;
+				ga.p = ga.p ? repalloc_huge(ga.p, sizeof(SkGeoPoint) * ga.cap)
+					: palloc_extended(sizeof(SkGeoPoint) * ga.cap, MCXT_ALLOC_HUGE);
+			}
+			ga.p[ga.n++] = per[i].p[j];
+		}
+	}
+	return search_finish(s, &ga, n);
 }

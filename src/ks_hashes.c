@@ -70,6 +70,7 @@ sk_hset(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(&sh->lock);
 	ctx_close(&c);
+	SK_NOTIFY(SK_NOTIFY_HASH, "hset", key, klen, MyDatabaseId);
 	PG_RETURN_INT64(added);
 }
 

@@ -186,6 +186,12 @@ set_common(FunctionCallInfo fcinfo, bool is_text)
 
 	done = do_set(key, klen, val, vlen, nx, xx, get_old, is_text, expire_at, keepttl,
 				  &old, &oldlen, &had_old);
+	if (done)
+	{
+		SK_NOTIFY(SK_NOTIFY_STRING, "set", key, klen, MyDatabaseId);
+		if (expire_at != 0)
+			SK_NOTIFY(SK_NOTIFY_GENERIC, "expire", key, klen, MyDatabaseId);
+	}
 	if (get_old)
 	{
 		if (!had_old)

@@ -295,6 +295,8 @@ skz_zadd(SkBytes key, int n, const double *scores, const SkBytes *members,
 		zlog(&kl, SK_OP_ZADD, &buf);
 	}
 	key_end(&kl);
+	if (ntouched > 0)
+		SK_NOTIFY(SK_NOTIFY_ZSET, (flags & SKZ_INCR) ? "zincr" : "zadd", key.p, key.len, MyDatabaseId);
 	if (added > 0)
 		skz_wake_waiters(kl.c.db);
 	if (flags & SKZ_INCR)

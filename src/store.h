@@ -166,6 +166,10 @@ typedef struct SkOpHeader
 #define XLOG_SK_SWITCH			0x20
 #define XLOG_SK_FLUSH			0x30
 #define XLOG_SK_TRUNCATE		0x40
+#define XLOG_SK_PUBLISH			0x50	/* a pub/sub message (pubsub.c): no block,
+										 * no store kind, not flushed at commit;
+										 * redo delivers it to the standby's
+										 * subscribers */
 
 /* xl_sk_append.flags */
 #define SK_APPEND_OPDATA		0x01	/* full op follows the items: apply it */

@@ -51,6 +51,7 @@
 
 #include "group.h"
 #include "kinds.h"
+#include "pubsub.h"
 #include "store.h"
 
 PG_MODULE_MAGIC;
@@ -98,6 +99,7 @@ sk_shmem_request(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sk_shmem_size());
 	RequestAddinShmemSpace(sk_slots_shmem_size());
+	RequestAddinShmemSpace(sk_pubsub_shmem_size());
 	for (i = 0; i < sk_nstore_kinds; i++)
 		if (sk_store_kinds[i].shmem_size)
 			RequestAddinShmemSpace(sk_store_kinds[i].shmem_size());
@@ -179,6 +181,7 @@ sk_shmem_startup(void)
 		ptr = ShmemInitStruct(name, k->shmem_size(), &kfound);
 		k->shmem_init(ptr, kfound);
 	}
+	sk_pubsub_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 	sk_register_tranches();
 }
@@ -483,6 +486,7 @@ _PG_init(void)
 		if (sk_store_kinds[i].define_gucs)
 			sk_store_kinds[i].define_gucs();
 	sk_worker_define_gucs();
+	sk_pubsub_define_gucs();
 	MarkGUCPrefixReserved("streamkv");
 
 	sk_rmgr_register();

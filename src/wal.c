@@ -27,6 +27,7 @@
 #include "storage/bufmgr.h"
 
 #include "kinds.h"
+#include "pubsub.h"
 #include "store.h"
 
 static void sk_redo(XLogReaderState *record);
@@ -513,6 +514,9 @@ sk_redo(XLogReaderState *record)
 		case XLOG_SK_TRUNCATE:
 			sk_redo_truncate_rec(record);
 			break;
+		case XLOG_SK_PUBLISH:
+			sk_ps_redo_publish(XLogRecGetData(record), XLogRecGetDataLen(record));
+			break;
 		default:
 			elog(PANIC, "streamkv redo: unknown record kind %u", info);
 	}
@@ -602,6 +606,9 @@ sk_desc(StringInfo buf, XLogReaderState *record)
 								 xlrec.chain, xlrec.nfreed, xlrec.new_head, xlrec.new_log_start);
 				break;
 			}
+		case XLOG_SK_PUBLISH:
+			sk_ps_desc_publish(buf, data, datalen);
+			break;
 	}
 }
 
@@ -618,6 +625,8 @@ sk_identify(uint8 info)
 			return "FLUSH";
 		case XLOG_SK_TRUNCATE:
 			return "TRUNCATE";
+		case XLOG_SK_PUBLISH:
+			return "PUBLISH";
 	}
 	return NULL;
 }

@@ -61,3 +61,21 @@ CREATE FUNCTION streamkv.geosearchstore(dst text, src text, from_member text DEF
 AS 'MODULE_PATHNAME', 'sk_geosearchstore' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION streamkv.geosearchstore(text, text, text, float8, float8, float8, float8, float8, text, text, bigint, boolean, boolean) IS
   'GEOSEARCHSTORE: stores what geosearch finds in src at dst (scores: geo scores, or distances in unit with storedist; nothing found deletes dst); returns the members stored';
+
+-- ---- geo sets sharded by geohash prefix (src/ks_geo.c, geo_sql.c) ----
+CREATE FUNCTION streamkv.geo_shard_key(prefix text, lon float8, lat float8, "precision" int4)
+RETURNS text
+AS 'MODULE_PATHNAME', 'sk_geo_shard_key_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION streamkv.geo_shard_key(text, float8, float8, int4) IS
+  'The key of the shard holding (lon, lat): prefix || ''{'' || geohash_encode(lon, lat, precision) || ''}'' (the geohash is the key''s hash tag, so one cell is one key_slot)';
+
+CREATE FUNCTION streamkv.geosearch_sharded(prefix text, "precision" int4,
+    from_lon float8, from_lat float8, radius float8 DEFAULT NULL,
+    width float8 DEFAULT NULL, height float8 DEFAULT NULL, unit text DEFAULT 'm',
+    sort text DEFAULT NULL, count bigint DEFAULT NULL, "any" boolean DEFAULT false,
+    OUT member text, OUT dist float8, OUT hash bigint, OUT lon float8, OUT lat float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_geosearch_sharded' LANGUAGE C VOLATILE ROWS 10;
+COMMENT ON FUNCTION streamkv.geosearch_sharded(text, int4, float8, float8, float8, float8, float8, text, text, bigint, boolean) IS
+  'GEOSEARCH over a geo set sharded into keys geo_shard_key(prefix, lon, lat, precision): the shards the area reaches, merged into the answer one set with every member would give';

@@ -63,6 +63,29 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION streamkv.geo_distance(float8, float8, float8, float8, text) IS
   'Haversine distance as Redis GEODIST computes it (earth radius 6372797.560856 m), in m, km, mi or ft';
 
+-- ---- geohash-indexed search over tables (src/geohash.c, src/geo_sql.c) ----
+CREATE FUNCTION streamkv.geohash_int(lon float8, lat float8)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_geohash_int_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION streamkv.geohash_int(float8, float8) IS
+  'The 12-character geohash of (lon, lat) as a 60-bit integer: integers sort as the geohashes do, so a geohash prefix is a range; index it with a b-tree for geohash_ranges';
+
+CREATE FUNCTION streamkv.geohash_ranges(lon float8, lat float8, radius_m float8,
+    OUT lo bigint, OUT hi bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_geohash_ranges_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION streamkv.geohash_ranges(float8, float8, float8) IS
+  'At most 8 disjoint ranges lo..hi (inclusive) of geohash_int values holding every point within radius_m metres of (lon, lat), for b-tree range scans';
+
+CREATE FUNCTION streamkv.geo_distance_sphere(lon1 float8, lat1 float8, lon2 float8, lat2 float8)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'sk_geo_distance_sphere_sql'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION streamkv.geo_distance_sphere(float8, float8, float8, float8) IS
+  'Great-circle distance in metres on PostGIS''s sphere (mean WGS84 radius 6371008.7714 m), computed as ST_Distance(geography, geography, false) computes it for two points, so that <= r is ST_DWithin(..., r, false)';
+
 -- ---- Kafka's partitioner (src/murmur.c, src/hash_sql.c) ------------------
 CREATE FUNCTION streamkv.murmur2(key bytea)
 RETURNS int4
