@@ -18,6 +18,7 @@
 
 #include "group_int.h"
 #include "worker_log.h"
+#include "acl.h"
 
 /* GUC streamkv.offsets_retention (s): Kafka's offsets.retention.minutes */
 int			sk_offsets_retention_s = 7 * 24 * 3600;
@@ -268,6 +269,7 @@ sk_group_compact(PG_FUNCTION_ARGS)
 	GCtx		c;
 	int64		n;
 
+	sk_acl_check(SK_ACL_DATABASE, "", SK_PRIV_ADMIN);
 	gctx_open(&c, true);
 	gctx_lock(&c, LW_EXCLUSIVE);
 	g_compact(&c);

@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "group_int.h"
+#include "acl.h"
 
 
 /* ------------------------------------------------------------------------
@@ -120,6 +121,9 @@ sk_group_join(PG_FUNCTION_ARGS)
 				 errmsg("a member subscribes to at most 256 topics"),
 				 errdetail("%d topics were given.", list_length(subs))));
 
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
+	foreach(lc, subs)
+		sk_acl_check(SK_ACL_TOPIC, lfirst(lc), SK_PRIV_CONSUME);
 	gctx_open(&c, true);
 	foreach(lc, subs)
 	{
@@ -252,6 +256,7 @@ sk_group_heartbeat(PG_FUNCTION_ARGS)
 	SkMember   *m;
 	Datum		result;
 
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
 	gctx_open(&c, !RecoveryInProgress());
 	gctx_lock(&c, LW_EXCLUSIVE);
 	m = live_member(&c, group, member, !PG_ARGISNULL(2), PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2), &g);
@@ -274,6 +279,7 @@ sk_group_leave(PG_FUNCTION_ARGS)
 				k = 0;
 	bool		found = false;
 
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
 	gctx_open(&c, true);
 	gctx_lock(&c, LW_EXCLUSIVE);
 	g = must_group(&c, group, GT_CONSUMER);

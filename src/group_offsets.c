@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "group_int.h"
+#include "acl.h"
 
 
 /* ------------------------------------------------------------------------
@@ -81,6 +82,8 @@ sk_group_commit(PG_FUNCTION_ARGS)
 				 errmsg("commit metadata is too large"),
 				 errdetail("It has %zu bytes; the limit is 4096 (Kafka's offset.metadata.max.bytes).",
 						   strlen(meta))));
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
+	sk_acl_check(SK_ACL_TOPIC, topic, SK_PRIV_CONSUME);
 	gctx_open(&c, true);
 	sk_topic_open(&tr, topic, false, AccessShareLock);
 	check_partition(&tr, partition);
@@ -279,6 +282,7 @@ sk_group_reset_offsets(PG_FUNCTION_ARGS)
 					 errmsg("invalid offset reset target \"%s\"", to),
 					 errhint("Use 'earliest', 'latest', a timestamp or an offset.")));
 	}
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_ADMIN);
 	gctx_open(&c, true);
 	InitMaterializedSRF(fcinfo, 0);
 	sk_topic_open(&tr, topic, false, AccessShareLock);
@@ -339,6 +343,7 @@ sk_group_delete(PG_FUNCTION_ARGS)
 	GCtx		c;
 	SkGroup    *g;
 
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_ADMIN);
 	gctx_open(&c, true);
 	gctx_lock(&c, LW_EXCLUSIVE);
 	g = must_group(&c, group, 0);

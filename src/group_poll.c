@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "group_int.h"
+#include "acl.h"
 
 
 
@@ -148,6 +149,7 @@ sk_group_poll(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_records must be positive and wait_ms not negative")));
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
 	gctx_open(&c, false);
 	InitMaterializedSRF(fcinfo, 0);
 

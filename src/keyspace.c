@@ -33,6 +33,7 @@
 #include "postgres.h"
 
 #include "keyspace_int.h"
+#include "acl.h"
 
 
 /*
@@ -62,8 +63,19 @@ ks_relcache_callback(Datum arg, Oid relid)
 		ks_store_known = false;
 }
 
+/* Opens the keyspace to read or write, after the privilege check. */
 void
 ctx_open(SkCtx *c, bool write)
+{
+	sk_check_preloaded();
+	sk_acl_check(SK_ACL_KEYSPACE, "", write ? SK_PRIV_WRITE : SK_PRIV_READ);
+	ctx_open_unchecked(c, write);
+}
+
+/* ctx_open without the privilege check: monitoring (info) and callers
+ * that checked a stronger privilege themselves. */
+void
+ctx_open_unchecked(SkCtx *c, bool write)
 {
 	sk_check_preloaded();
 	if (write)

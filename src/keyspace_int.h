@@ -108,6 +108,7 @@ typedef struct CompactState
 
 
 extern void ctx_open(SkCtx *c, bool write);
+extern void ctx_open_unchecked(SkCtx *c, bool write);
 extern Relation ctx_rel(SkCtx *c);
 extern void ctx_close(SkCtx *c);
 extern SkShard * ctx_lock(SkCtx *c, int shard, LWLockMode mode);

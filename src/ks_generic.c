@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "keyspace_int.h"
+#include "acl.h"
 
 /* ------------------------------------------------------------------------
  * Generic keyspace: TYPE, EXISTS, DEL, KEYS, SCAN, DBSIZE, FLUSHDB
@@ -410,7 +411,8 @@ sk_flushdb(PG_FUNCTION_ARGS)
 	uint64		seqs[SK_NSHARDS];
 	int			s;
 
-	ctx_open(&c, true);
+	sk_acl_check(SK_ACL_KEYSPACE, "", SK_PRIV_ADMIN);
+	ctx_open_unchecked(&c, true);
 	sk_db_lock_all(&c.db, c.rel, LW_EXCLUSIVE);
 	for (s = 0; s < SK_NSHARDS; s++)
 		seqs[s] = c.db->shards[s].applied_seq;

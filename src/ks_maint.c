@@ -47,6 +47,7 @@ sk_keyspace_define_gucs(void)
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 }
 #include "kinds.h"
+#include "acl.h"
 
 
 bool
@@ -207,7 +208,8 @@ sk_compact(PG_FUNCTION_ARGS)
 	int			s;
 	int			n = 0;
 
-	ctx_open(&c, true);
+	sk_acl_check(SK_ACL_KEYSPACE, "", SK_PRIV_ADMIN);
+	ctx_open_unchecked(&c, true);
 	for (s = 0; s < SK_NSHARDS; s++)
 		if (sk_compact_shard(c.rel, &c.db, s, true))
 			n++;
@@ -236,7 +238,7 @@ sk_info(PG_FUNCTION_ARGS)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	ctx_open(&c, false);
+	ctx_open_unchecked(&c, false);	/* monitoring: no privilege needed */
 	for (s = 0; s < SK_NSHARDS; s++)
 	{
 		SkShard    *sh = ctx_lock(&c, s, LW_SHARED);

@@ -56,6 +56,7 @@
 #include "kvmem.h"
 #include "pubsub.h"
 #include "streamkv.h"
+#include "acl.h"
 
 /* the smallest ring a subscriber gets */
 #define SK_PS_RING_MIN		((uint64) 16 * 1024)
@@ -838,6 +839,7 @@ sk_ps_subscribe(bool pattern, int n, char **names, Size *lens, int *nreplies)
 	int			i;
 
 	check_ready();
+	sk_acl_check(SK_ACL_KEYSPACE, "", SK_PRIV_READ);
 	report_cut_off();
 	idx = my_index();
 	LWLockAcquire(&sk_ps->lock, LW_EXCLUSIVE);
@@ -989,6 +991,7 @@ int64
 sk_ps_publish(const char *channel, Size clen, const char *msg, Size mlen)
 {
 	check_ready();
+	sk_acl_check(SK_ACL_KEYSPACE, "", SK_PRIV_WRITE);
 	if (mlen > SK_PS_MAX_MESSAGE)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "group_int.h"
+#include "acl.h"
 
 
 /* ------------------------------------------------------------------------
@@ -61,6 +62,10 @@ sk_share_create(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the dead-letter topic must differ from the group's topic")));
+	sk_acl_check(SK_ACL_DATABASE, "", SK_PRIV_CREATE);
+	sk_acl_check(SK_ACL_TOPIC, topic, SK_PRIV_CONSUME);
+	if (dlq)
+		sk_acl_check(SK_ACL_TOPIC, dlq, SK_PRIV_PRODUCE);
 	gctx_open(&c, true);
 	if (dlq)
 	{
@@ -91,6 +96,7 @@ sk_share_create(PG_FUNCTION_ARGS)
 	g_log(&c, make_gop(SK_GOP_CREATE_SHARE, group, topic, strlen(topic), &b, c.now));
 	sk_topic_close(&tr);
 	gctx_close(&c);
+	sk_acl_grant_creator(SK_ACL_GROUP, group);
 	PG_RETURN_VOID();
 }
 
@@ -392,9 +398,11 @@ sk_share_acquire(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_records and wait_ms must not be negative")));
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
 	gctx_open(&c, true);
 	InitMaterializedSRF(fcinfo, 0);
 	share_names(&c, group, topic, dlq);
+	sk_acl_check(SK_ACL_TOPIC, topic, SK_PRIV_CONSUME);
 	sk_topic_open(&tr, topic, false, AccessShareLock);
 	acks = ack_pairs(PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4),
 					 PG_ARGISNULL(5) ? NULL : PG_GETARG_ARRAYTYPE_P(5),
@@ -607,6 +615,7 @@ share_settle(FunctionCallInfo fcinfo, int how)
 		offs[i] = DatumGetInt64(elems[i]);
 	}
 	qsort(offs, ne, sizeof(int64), cmp_int64);
+	sk_acl_check(SK_ACL_GROUP, group, SK_PRIV_CONSUME);
 	gctx_open(&c, true);
 	share_names(&c, group, topic, dlq);
 	sk_topic_open(&tr, topic, false, AccessShareLock);

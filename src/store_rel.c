@@ -43,6 +43,7 @@
 #include "utils/selfuncs.h"
 
 #include "store.h"
+#include "acl.h"
 
 /* Set while streamkv itself creates a store; ambuild refuses otherwise. */
 static bool sk_creating_store = false;
@@ -248,12 +249,18 @@ void
 sk_store_create(const char *relname, uint32 kind, const SkTopicConf *conf)
 {
 	StringInfoData sql;
+	Oid			save_userid;
+	int			save_sec;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "CREATE INDEX %s ON streamkv.store_anchor USING streamkv_store (id)",
 					 quote_identifier(relname));
 
+	/* as the extension's owner, who owns the anchor table: the caller's
+	 * privilege on the topic or database was checked (acl.h) */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sk_acl_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	SPI_connect();
 	sk_creating_store = true;
 	sk_creating_kind = kind;
@@ -267,6 +274,7 @@ sk_store_create(const char *relname, uint32 kind, const SkTopicConf *conf)
 		sk_creating_store = false;
 		sk_creating_kind = 0;
 		sk_creating_conf = NULL;
+		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
 	SPI_finish();
@@ -291,11 +299,17 @@ void
 sk_store_drop(Oid relid)
 {
 	StringInfoData sql;
+	Oid			save_userid;
+	int			save_sec;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "DROP INDEX %s",
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												get_rel_name(relid)));
+	/* as the extension's owner, who owns the anchor table: the caller's
+	 * privilege on the topic or database was checked (acl.h) */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(sk_acl_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	SPI_connect();
 	sk_dropping_store = true;
 	PG_TRY();
@@ -305,6 +319,7 @@ sk_store_drop(Oid relid)
 	PG_FINALLY();
 	{
 		sk_dropping_store = false;
+		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
 	SPI_finish();

@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "topic_int.h"
+#include "acl.h"
 
 /* ------------------------------------------------------------------------
  * Names and configuration
@@ -181,6 +182,7 @@ sk_create_topic(PG_FUNCTION_ARGS)
 					 errmsg("create_topic arguments must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	check_topic_name(name);
+	sk_acl_check(SK_ACL_DATABASE, "", SK_PRIV_CREATE);
 	memset(&conf, 0, sizeof(conf));
 	strlcpy(conf.name, name, sizeof(conf.name));
 	conf.partitions = PG_GETARG_INT32(1);
@@ -211,6 +213,7 @@ sk_create_topic(PG_FUNCTION_ARGS)
 	}
 	store_relname(name, relname);
 	sk_store_create(relname, SK_STORE_TOPIC, &conf);
+	sk_acl_grant_creator(SK_ACL_TOPIC, name);
 	PG_RETURN_VOID();
 }
 
@@ -229,6 +232,7 @@ sk_alter_topic(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("topic name must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	sk_acl_check(SK_ACL_TOPIC, name, SK_PRIV_ADMIN);
 	rel = open_topic(name, ShareUpdateExclusiveLock, &conf);
 	if (!PG_ARGISNULL(1))
 	{
@@ -275,6 +279,7 @@ sk_drop_topic(PG_FUNCTION_ARGS)
 
 	sk_check_preloaded();
 	sk_check_writable();
+	sk_acl_check(SK_ACL_TOPIC, name, SK_PRIV_ADMIN);
 	rel = open_topic(name, AccessShareLock, &conf);
 	relid = RelationGetRelid(rel);
 	index_close(rel, NoLock);

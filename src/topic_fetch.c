@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "topic_int.h"
+#include "acl.h"
 
 /* ------------------------------------------------------------------------
  * Fetch
@@ -376,6 +377,7 @@ sk_fetch(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_records and max_bytes must be positive and wait_ms not negative")));
+	sk_acl_check(SK_ACL_TOPIC, name, SK_PRIV_CONSUME);
 	rel = open_topic(name, AccessShareLock, &conf);
 	if (partition < 0 || partition >= conf.partitions)
 		ereport(ERROR,
@@ -539,6 +541,7 @@ sk_offsets_for_times(PG_FUNCTION_ARGS)
 	int			i;
 
 	sk_check_preloaded();
+	sk_acl_check(SK_ACL_TOPIC, name, SK_PRIV_CONSUME);
 	rel = open_topic(name, AccessShareLock, &conf);
 	t = topic_slot(rel);
 	InitMaterializedSRF(fcinfo, 0);

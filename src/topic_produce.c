@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "topic_int.h"
+#include "acl.h"
 
 static SkSticky sk_sticky[8];
 
@@ -252,6 +253,7 @@ sk_produce(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	sk_acl_check(SK_ACL_TOPIC, name, SK_PRIV_PRODUCE);
 	rel = open_topic(name, RowExclusiveLock, &conf);
 	if (conf.timestamp_type == SK_TS_LOG_APPEND || PG_ARGISNULL(5))
 		ts = sk_now_ms();
@@ -335,6 +337,7 @@ sk_produce_agg_step(PG_FUNCTION_ARGS)
 		name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 		st = MemoryContextAllocZero(aggcxt, sizeof(SkAggState));
 		st->cxt = aggcxt;
+		sk_acl_check(SK_ACL_TOPIC, name, SK_PRIV_PRODUCE);
 		st->rel = open_topic(name, RowExclusiveLock, &st->conf);
 		st->namelen = strlen(st->conf.name);
 		st->relid = RelationGetRelid(st->rel);
