@@ -224,6 +224,12 @@ gc_flush(GCompact *gc)
 void
 gc_add(GCompact *gc, SkOpHeader *op)
 {
+	if (gc->emit)
+	{
+		gc->emit(gc->emit_arg, op);
+		pfree(op);
+		return;
+	}
 	op->seq = gc->seq;
 	appendBinaryStringInfo(&gc->buf, (char *) op, MAXALIGN(SkOpSize(op)));
 	gc->nops++;

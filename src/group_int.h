@@ -229,6 +229,9 @@ typedef struct GCompact
 	StringInfoData buf;
 	uint64		seq;
 	uint64		nops;
+	/* when set, operations go here instead of the chain (a dump, dump.h) */
+	void		(*emit) (void *arg, SkOpHeader *op);
+	void	   *emit_arg;
 } GCompact;
 
 typedef struct LagTopic

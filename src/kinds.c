@@ -21,6 +21,7 @@
 #include "kinds.h"
 #include "kvmem.h"
 #include "topic.h"
+#include "dump.h"
 
 /* ---- adapters for the kinds whose code predates the registry ---------- */
 
@@ -105,6 +106,7 @@ const SkStoreKind sk_store_kinds[] = {
 		.unload = sk_topic_unload,
 		.redo_seq = sk_topic_redo_record,
 		.redo_truncate = sk_topic_redo_truncate,
+		.redo_switch = sk_topic_redo_switch,	/* a restored log start (dump.h) */
 		.desc_seq = topic_desc_seq,
 		.maintain = sk_topic_maintain,
 		.after_commit = sk_topic_after_flush,
