@@ -44,6 +44,33 @@ AS 'MODULE_PATHNAME', 'sk_slots' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.slots() IS
   'The slot table, per store kind (keyspace, topic, groups), across all databases: stores with a slot, slots loaded in shared memory, and unloads since start (idle slots unloaded to make room under streamkv.max_memory)';
 
+-- What pg_dump carries (src/dump.c, README "Backups with pg_dump"): reading
+-- streamkv.dump_rows returns this database's topics, records, keyspace and
+-- groups as rows; inserting rows (a restore's COPY) applies them.
+CREATE FUNCTION streamkv.dump_am_handler(internal)
+RETURNS table_am_handler
+AS 'MODULE_PATHNAME', 'streamkv_dump_am_handler'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION streamkv.dump_am_handler(internal) IS
+  'Internal: handler of the streamkv_dump table access method';
+CREATE ACCESS METHOD streamkv_dump TYPE TABLE HANDLER streamkv.dump_am_handler;
+COMMENT ON ACCESS METHOD streamkv_dump IS
+  'streamkv.dump_rows: a table whose rows are the database''s streamkv data, so that pg_dump carries it';
+
+CREATE TABLE streamkv.dump_rows (
+    kind text NOT NULL,
+    name text,
+    part integer,
+    pos bigint,
+    ts timestamptz,
+    key bytea,
+    value bytea,
+    data bytea
+) USING streamkv_dump;
+COMMENT ON TABLE streamkv.dump_rows IS
+  'This database''s streamkv data as rows (format, topic, log_start, record, key_op, group_op), read when scanned; inserting rows restores them. pg_dump copies it out and a restore copies it back in';
+SELECT pg_catalog.pg_extension_config_dump('streamkv.dump_rows', '');
+
 -- ==== src/sql/01_acl.sql
 -- Privileges (src/acl.c; README "Privileges"): grants are PostgreSQL ACL
 -- items in a table, so they are transactional, replicated, kept across

@@ -620,6 +620,12 @@ dump_copy_for_cluster(Relation OldTable, Relation NewTable, Relation OldIndex, b
 	not_supported("CLUSTER and VACUUM FULL");
 }
 
+static bool
+dump_needs_toast_table(Relation rel)
+{
+	return false;				/* nothing is stored */
+}
+
 static void
 dump_estimate_size(Relation rel, int32 *attr_widths, BlockNumber *pages, double *tuples,
 				   double *allvisfrac)
@@ -654,6 +660,7 @@ streamkv_dump_am_handler(PG_FUNCTION_ARGS)
 		dump_am.index_build_range_scan = dump_index_build_range_scan;
 		dump_am.relation_copy_for_cluster = dump_copy_for_cluster;
 		dump_am.relation_estimate_size = dump_estimate_size;
+		dump_am.relation_needs_toast_table = dump_needs_toast_table;
 		dump_am_ready = true;
 	}
 	PG_RETURN_POINTER(&dump_am);

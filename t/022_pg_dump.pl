@@ -29,7 +29,7 @@ $node->safe_psql('postgres', q{
 			CASE WHEN i % 7 = 0 THEN NULL ELSE convert_to('customer-' || (i % 11), 'UTF8') END,
 			CASE WHEN i % 3 = 0 THEN ARRAY[('trace', convert_to('t' || i, 'UTF8'))::streamkv.header,
 			                               ('dup', NULL)::streamkv.header, ('dup', '\x00ff'::bytea)::streamkv.header] END,
-			NULL, '2026-01-02 03:04:05+00'::timestamptz + i * interval '1 ms')
+			NULL, date_trunc('second', now()) - interval '1 hour' + i * interval '1 ms')
 		FROM generate_series(1, 300) i) s;
 	SELECT streamkv.produce('orders', NULL::bytea, '\x01'::bytea, partition => 1);
 	SELECT count(*) FROM (SELECT streamkv.produce('logs', repeat('x', 500)) FROM generate_series(1, 400) i) s;
@@ -58,8 +58,8 @@ my @held = split /\n/, $node->safe_psql('postgres',
 	"SELECT partition || ' ' || \"offset\" FROM streamkv.pending('workers') WHERE consumer = 'w1' ORDER BY 1");
 my ($p0, $o0) = split / /, $held[0];
 my ($p1, $o1) = split / /, $held[1];
-$node->safe_psql('postgres', "SELECT streamkv.ack('workers', 'w1', $p0, $o0::bigint)");
-$node->safe_psql('postgres', "SELECT streamkv.release('workers', 'w1', $p1, $o1::bigint)");
+$node->safe_psql('postgres', "SELECT streamkv.ack('workers', 'w1', $p0, ${o0}::bigint)");
+$node->safe_psql('postgres', "SELECT streamkv.release('workers', 'w1', $p1, ${o1}::bigint)");
 # retention advances the log start of 'logs'
 ok($node->poll_query_until('postgres',
 		"SELECT log_start_offset > 0 FROM streamkv.partitions('logs')"),
@@ -97,6 +97,14 @@ my $observe = sub {
 my $orig = $observe->('postgres');
 like($orig, qr/^rec orders 1 \d+ .* 01 NULL NULL$/m, 'the original has a record with a NULL value');
 like($orig, qr/^pending /m, 'the original has pending share records');
+my %n;
+$n{$1}++ while $orig =~ /^(\w+) /mg;
+diag(join(', ', map { "$_: $n{$_}" } sort keys %n));
+is($n{key}, 8, 'eight keys of every type');
+ok($n{rec} > 301 && $n{rec} < 701, 'records of orders and of what retention left of logs');
+is($n{pending}, 13, 'thirteen pending share records (15 acquired, 1 acknowledged, 1 released)');
+is($n{committed}, 3, 'three committed offsets');
+is($n{grant}, 2, 'two grants');
 
 my $dumpfile = $node->basedir . '/plain.sql';
 my $custom = $node->basedir . '/custom.dump';
