@@ -1430,9 +1430,15 @@ SELECT current_database() AS database, streamkv.dbsize() AS keys, i.strings, i.h
 COMMENT ON VIEW streamkv.stat_keyspace IS
   'This database''s keyspace: keys in all and per type, keys expired, store pages and free pages, WAL records and bytes written, loads, compactions and unloads since start';
 
+CREATE FUNCTION streamkv.memory_by_kind(OUT kind text, OUT bytes bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'sk_memory_by_kind' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.memory_by_kind() IS
+  'Bytes of streamkv''s shared memory in use per kind across the server: keyspace, topic, groups, pubsub, other (the slot table)';
+
 CREATE VIEW streamkv.stat_memory AS
-SELECT s.kind, s.slots, s.loaded, s.unloads, i.memory_used AS server_memory_used,
-       i.memory_limit AS server_memory_limit
-  FROM streamkv.slots() s, streamkv.info() i;
+SELECT m.kind, s.slots, s.loaded, s.unloads, m.bytes AS memory_used,
+       i.memory_used AS server_memory_used, i.memory_limit AS server_memory_limit
+  FROM streamkv.memory_by_kind() m LEFT JOIN streamkv.slots() s USING (kind), streamkv.info() i;
 COMMENT ON VIEW streamkv.stat_memory IS
-  'Per store kind, across the server: stores with a slot, slots loaded in shared memory, unloads to make room; with the memory used by all of them and streamkv.max_memory';
+  'Per kind, across the server: stores with a slot, slots loaded in shared memory, unloads to make room, bytes of shared memory in use; with the memory used by all kinds and streamkv.max_memory';

@@ -50,6 +50,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_GROUPS		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "group_int.h"
 
 /* ------------------------------------------------------------------------

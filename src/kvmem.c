@@ -26,6 +26,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_KEYSPACE		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "access/xlogutils.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
@@ -55,8 +57,10 @@ sk_shard_of(uint32 hash)
  * Allocation, with the bytes in use counted for info() and the limit
  * ------------------------------------------------------------------------
  */
+const char *const sk_mem_kind_names[SK_MEM_NKINDS] = {"keyspace", "topic", "groups", "pubsub", "other"};
+
 dsa_pointer
-sk_alloc(Size size)
+sk_alloc_kind(int kind, Size size)
 {
 	dsa_pointer dp;
 
@@ -66,15 +70,19 @@ sk_alloc(Size size)
 	dp = dsa_allocate_extended(sk_area(), size, DSA_ALLOC_NO_OOM | DSA_ALLOC_HUGE);
 
 	if (DsaPointerIsValid(dp))
+	{
 		pg_atomic_fetch_add_u64(&sk_shared->mem_used, size);
+		pg_atomic_fetch_add_u64(&sk_shared->mem_by_kind[kind], size);
+	}
 	return dp;
 }
 
 void
-sk_free(dsa_pointer dp, Size size)
+sk_free_kind(int kind, dsa_pointer dp, Size size)
 {
 	dsa_free(sk_area(), dp);
 	pg_atomic_fetch_sub_u64(&sk_shared->mem_used, size);
+	pg_atomic_fetch_sub_u64(&sk_shared->mem_by_kind[kind], size);
 }
 
 

@@ -158,8 +158,25 @@ sk_shard_live_ops(const SkShard *sh)
 		sh->nbfchunks;
 }
 
-extern dsa_pointer sk_alloc(Size size);
-extern void sk_free(dsa_pointer dp, Size size);
+/*
+ * Memory is counted per kind (stat_memory): a file that allocates defines
+ * SK_MEM_KIND before its includes, and its sk_alloc/sk_free count toward
+ * that kind; memory is freed by a file of the kind that allocated it.
+ */
+#define SK_MEM_KEYSPACE		0
+#define SK_MEM_TOPIC		1
+#define SK_MEM_GROUPS		2
+#define SK_MEM_PUBSUB		3
+#define SK_MEM_OTHER		4	/* slot table chunks */
+#define SK_MEM_NKINDS		5
+#ifndef SK_MEM_KIND
+#define SK_MEM_KIND SK_MEM_OTHER
+#endif
+extern const char *const sk_mem_kind_names[SK_MEM_NKINDS];
+extern dsa_pointer sk_alloc_kind(int kind, Size size);
+extern void sk_free_kind(int kind, dsa_pointer dp, Size size);
+#define sk_alloc(size)			sk_alloc_kind(SK_MEM_KIND, (size))
+#define sk_free(dp, size)		sk_free_kind(SK_MEM_KIND, (dp), (size))
 
 /* The address of dp in this process (hot: inline). */
 static inline void *

@@ -39,6 +39,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_PUBSUB		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "access/xlog.h"
 #include "access/xloginsert.h"
 #include "miscadmin.h"

@@ -27,6 +27,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_OTHER		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/dshash.h"
@@ -676,6 +678,28 @@ sk_slots(PG_FUNCTION_ARGS)
 		values[1] = Int64GetDatum((int64) n);
 		values[2] = Int64GetDatum((int64) loaded);
 		values[3] = Int64GetDatum((int64) unloads);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* streamkv.memory_by_kind(): bytes of the DSA area in use, per kind */
+PG_FUNCTION_INFO_V1(sk_memory_by_kind);
+Datum
+sk_memory_by_kind(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	sk_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < SK_MEM_NKINDS; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = CStringGetTextDatum(sk_mem_kind_names[i]);
+		values[1] = Int64GetDatum((int64) pg_atomic_read_u64(&sk_shared->mem_by_kind[i]));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -150,6 +150,8 @@ sk_shmem_startup(void)
 		for (i = 0; i < sk_nstore_kinds; i++)
 			sk_shared->kind_tranche[sk_store_kinds[i].kind] = LWLockNewTrancheId();
 		pg_atomic_init_u64(&sk_shared->mem_used, 0);
+		for (i = 0; i < (int) lengthof(sk_shared->mem_by_kind); i++)
+			pg_atomic_init_u64(&sk_shared->mem_by_kind[i], 0);
 		pg_atomic_init_u64(&sk_shared->wal_records, 0);
 		pg_atomic_init_u64(&sk_shared->wal_bytes, 0);
 		area = dsa_create_in_place((char *) sk_shared + MAXALIGN(sizeof(SkShared)),

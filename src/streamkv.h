@@ -113,6 +113,8 @@ typedef struct SkShared
 	int			tranche_id;		/* "streamkv": the DSA area */
 	int			kind_tranche[8];	/* one per store kind (kinds.c) */
 	pg_atomic_uint64 mem_used;	/* bytes allocated in the DSA area */
+	pg_atomic_uint64 mem_by_kind[5];	/* the same per SK_MEM_* kind (kvmem.h,
+										 * SK_MEM_NKINDS) */
 	pg_atomic_uint64 wal_records;
 	pg_atomic_uint64 wal_bytes;
 	pid_t		worker_pid;

@@ -43,6 +43,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_TOPIC		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "topic_int.h"
 
 static ConditionVariable *sk_wake[SK_MAX_WAKE];

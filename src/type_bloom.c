@@ -31,6 +31,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_KEYSPACE		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include <math.h>
 
 #include "bf.h"

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_KEYSPACE		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "kvmem.h"
 
 #define SK_INITIAL_FIELD_BUCKETS 8

@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_KEYSPACE		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "kvmem.h"
 
 const char *const sk_string_op_names[] = {"SET", "APPEND"};

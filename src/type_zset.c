@@ -35,6 +35,8 @@
  */
 #include "postgres.h"
 
+#define SK_MEM_KIND SK_MEM_KEYSPACE		/* what its sk_alloc counts toward (kvmem.h) */
+
 #include "kvmem.h"
 #include "zset.h"
 
