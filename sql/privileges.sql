@@ -76,6 +76,10 @@ SELECT q, pg_temp.try(q) FROM unnest(ARRAY[
 -- monitoring needs no privilege
 SELECT count(*) > 0 AS has_topics FROM streamkv.topics();
 SELECT keys_total >= 0 AS info_ok FROM (SELECT strings + hashes + zsets AS keys_total FROM streamkv.info()) i;
+SELECT (SELECT count(*) FROM streamkv.stat_topics) > 0 AS stat_topics,
+       (SELECT count(*) FROM streamkv.stat_groups) >= 0 AS stat_groups,
+       (SELECT keys FROM streamkv.stat_keyspace) = 2 AS stat_keyspace,
+       (SELECT count(*) FROM streamkv.stat_memory) = 5 AS stat_memory;
 RESET ROLE;
 
 -- nothing changed

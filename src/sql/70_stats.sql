@@ -77,7 +77,8 @@ COMMENT ON VIEW streamkv.stat_groups IS
   'One row per consumer or share group and partition: group type and state, members, committed offset (a share group''s start offset), high watermark, lag, and for share groups the records delivered but not acknowledged; a group without partitions (nothing subscribed or committed yet, or its topic dropped) has one row with NULL topic';
 
 CREATE VIEW streamkv.stat_keyspace AS
-SELECT current_database() AS database, streamkv.dbsize() AS keys, i.strings, i.hashes, i.zsets,
+SELECT current_database() AS database, i.strings + i.hashes + i.zsets + i.bloom_filters AS keys,
+       i.strings, i.hashes, i.zsets,
        i.bloom_filters,
        i.expired_keys, i.store_pages, i.free_pages, i.wal_records, i.wal_bytes, i.loads,
        i.last_load_ms, i.compactions, i.last_compaction, i.unloads
@@ -97,3 +98,9 @@ SELECT m.kind, s.slots, s.loaded, s.unloads, m.bytes AS memory_used,
   FROM streamkv.memory_by_kind() m LEFT JOIN streamkv.slots() s USING (kind), streamkv.info() i;
 COMMENT ON VIEW streamkv.stat_memory IS
   'Per kind, across the server: stores with a slot, slots loaded in shared memory, unloads to make room, bytes of shared memory in use; with the memory used by all kinds and streamkv.max_memory';
+
+-- Like pg_stat_*: readable by every role (names, offsets and counts; never
+-- keys, values or headers).  The functions under them need no streamkv
+-- privilege (README "Privileges").
+GRANT SELECT ON streamkv.stat_topics, streamkv.stat_groups, streamkv.stat_keyspace,
+    streamkv.stat_memory TO PUBLIC;
