@@ -32,6 +32,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "acl.h"
@@ -192,6 +193,7 @@ read_mask(SkAclObject type, const char *name, Oid role)
 	HeapTuple	tup;
 	AclMode		mask = ACL_NO_RIGHTS;
 	AclMode		want = type_all(type);
+	Snapshot	snap;
 
 	if (!OidIsValid(relid))
 		return ACL_NO_RIGHTS;
@@ -199,7 +201,9 @@ read_mask(SkAclObject type, const char *name, Oid role)
 	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   C_COLLATION_OID, F_TEXTEQ,
 						   CStringGetTextDatum(type_names[type]));
-	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	/* the latest snapshot: grants committed meanwhile and this transaction's own */
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = systable_beginscan(rel, InvalidOid, false, snap, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
@@ -220,6 +224,7 @@ read_mask(SkAclObject type, const char *name, Oid role)
 		mask |= aclmask(DatumGetAclP(d), role, owner, want, ACLMASK_ALL);
 	}
 	systable_endscan(scan);
+	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 	return mask;
 }

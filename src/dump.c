@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -474,6 +475,8 @@ dump_scan_end(TableScanDesc scan)
 	DumpScanDesc *ds = (DumpScanDesc *) scan;
 
 	tuplestore_end(ds->rows);
+	if (scan->rs_flags & SO_TEMP_SNAPSHOT)
+		UnregisterSnapshot(scan->rs_snapshot);
 	pfree(ds);
 }
 
