@@ -342,6 +342,17 @@ AS 'MODULE_PATHNAME', 'sk_compact' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.compact() IS
   'Rewrites every keyspace shard of this database whose chain holds dead entries now (the background worker does this by itself past streamkv.compact_dead_fraction); returns the shards rewritten';
 
+CREATE FUNCTION streamkv.memory_usage(key text) RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_memory_usage' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.memory_usage(text) IS
+  'MEMORY USAGE: bytes of shared memory the key and its value hold; NULL when the key does not exist';
+
+CREATE FUNCTION streamkv.keyspace_memory() RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_keyspace_memory' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.keyspace_memory() IS
+  'Bytes of shared memory this database''s keyspace holds: every key as memory_usage counts it plus the shards'' bucket arrays (a scan, shard by shard)';
+
+
 -- ==== src/sql/12_zsets.sql
 -- ---- sorted sets (ZSET commands; src/ks_zsets.c, ks_zsetops.c, zset_sql.c) ----
 -- Members are text, ordered by score then by their bytes (never by collation);
@@ -1425,11 +1436,12 @@ CREATE VIEW streamkv.stat_keyspace AS
 SELECT current_database() AS database, i.strings + i.hashes + i.zsets + i.bloom_filters AS keys,
        i.strings, i.hashes, i.zsets,
        i.bloom_filters,
+       streamkv.keyspace_memory() AS memory,
        i.expired_keys, i.store_pages, i.free_pages, i.wal_records, i.wal_bytes, i.loads,
        i.last_load_ms, i.compactions, i.last_compaction, i.unloads
   FROM streamkv.info() i;
 COMMENT ON VIEW streamkv.stat_keyspace IS
-  'This database''s keyspace: keys in all and per type, keys expired, store pages and free pages, WAL records and bytes written, loads, compactions and unloads since start';
+  'This database''s keyspace: keys in all and per type, bytes of shared memory held, keys expired, store pages and free pages, WAL records and bytes written, loads, compactions and unloads since start';
 
 CREATE FUNCTION streamkv.memory_by_kind(OUT kind text, OUT bytes bigint)
 RETURNS SETOF record

@@ -59,3 +59,14 @@ SELECT DISTINCT topic FROM streamkv.stat_topics ORDER BY 1;
 SELECT streamkv.leave('st_cg', 'm1');
 SELECT streamkv.delete_group('st_cg');
 SELECT "group", type, topic, partition, lag FROM streamkv.stat_groups ORDER BY 1;
+
+-- memory: per key (MEMORY USAGE) and per database
+SELECT streamkv.set('mem:small', 'x'), streamkv.set('mem:big', repeat('x', 1000)),
+       streamkv.hset('mem:h', 'f1', repeat('y', 500), 'f2', 'z');
+SELECT streamkv.memory_usage('mem:nope') IS NULL AS missing_is_null,
+       streamkv.memory_usage('mem:small') > 0 AS small_counted,
+       streamkv.memory_usage('mem:big') - streamkv.memory_usage('mem:small') BETWEEN 990 AND 1010 AS big_by_its_value,
+       streamkv.memory_usage('mem:h') > 500 AS hash_counts_fields;
+SELECT streamkv.keyspace_memory() > (SELECT sum(streamkv.memory_usage(k)) FROM streamkv.keys('*') k) AS keys_and_buckets,
+       (SELECT memory FROM streamkv.stat_keyspace) = streamkv.keyspace_memory() AS view_matches;
+SELECT streamkv.memory_usage(NULL) IS NULL AS null_key;

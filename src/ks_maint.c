@@ -296,3 +296,70 @@ sk_info(PG_FUNCTION_ARGS)
 	ctx_close(&c);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
+
+/* ------------------------------------------------------------------------
+ * Memory of keys (MEMORY USAGE) and of the keyspace
+ * ------------------------------------------------------------------------
+ */
+
+/* Bytes of shared memory a key holds: its SkKey (key and string value) and its value type's. */
+static Size
+key_memory(const SkKey *k)
+{
+	const SkValueType *vt = sk_value_type(k->type);
+
+	return MAXALIGN(SkKeySize(k->keylen, k->vallen)) + (vt ? vt->memory(k) : 0);
+}
+
+/* streamkv.memory_usage(key): Redis's MEMORY USAGE; NULL when the key does not exist */
+PG_FUNCTION_INFO_V1(sk_memory_usage);
+Datum
+sk_memory_usage(PG_FUNCTION_ARGS)
+{
+	KeyLock		kl;
+	SkKey	   *k = key_begin(fcinfo, 0, false, &kl);
+	Size		bytes = k ? key_memory(k) : 0;
+
+	key_end(&kl);
+	if (k == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64((int64) bytes);
+}
+
+static bool
+add_key_memory(SkKey *k, void *arg)
+{
+	*(uint64 *) arg += key_memory(k);
+	return true;
+}
+
+/*
+ * streamkv.keyspace_memory(): bytes this database's keyspace holds in
+ * shared memory — every key as memory_usage counts it plus the shards'
+ * bucket arrays — computed by a scan under each shard's lock in turn.
+ */
+PG_FUNCTION_INFO_V1(sk_keyspace_memory);
+Datum
+sk_keyspace_memory(PG_FUNCTION_ARGS)
+{
+	SkCtx		c;
+	uint64		bytes = 0;
+	int			s;
+
+	ctx_open_unchecked(&c, false);	/* monitoring: no privilege needed */
+	for (s = 0; s < SK_NSHARDS; s++)
+	{
+		SkShard    *sh = ctx_lock(&c, s, LW_SHARED);
+		bool		wrapped;
+
+		if (DsaPointerIsValid(sh->table))
+		{
+			bytes += sizeof(SkTable) + sizeof(dsa_pointer) * (uint64) sk_table_nbuckets(sh->table);
+			(void) sk_table_scan(sh->table, 0, PG_UINT32_MAX, add_key_memory, &bytes, &wrapped);
+		}
+		LWLockRelease(&sh->lock);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ctx_close(&c);
+	PG_RETURN_INT64((int64) bytes);
+}

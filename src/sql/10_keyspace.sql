@@ -215,3 +215,14 @@ CREATE FUNCTION streamkv.compact() RETURNS integer
 AS 'MODULE_PATHNAME', 'sk_compact' LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION streamkv.compact() IS
   'Rewrites every keyspace shard of this database whose chain holds dead entries now (the background worker does this by itself past streamkv.compact_dead_fraction); returns the shards rewritten';
+
+CREATE FUNCTION streamkv.memory_usage(key text) RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_memory_usage' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.memory_usage(text) IS
+  'MEMORY USAGE: bytes of shared memory the key and its value hold; NULL when the key does not exist';
+
+CREATE FUNCTION streamkv.keyspace_memory() RETURNS bigint
+AS 'MODULE_PATHNAME', 'sk_keyspace_memory' LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION streamkv.keyspace_memory() IS
+  'Bytes of shared memory this database''s keyspace holds: every key as memory_usage counts it plus the shards'' bucket arrays (a scan, shard by shard)';
+

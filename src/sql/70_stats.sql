@@ -80,11 +80,12 @@ CREATE VIEW streamkv.stat_keyspace AS
 SELECT current_database() AS database, i.strings + i.hashes + i.zsets + i.bloom_filters AS keys,
        i.strings, i.hashes, i.zsets,
        i.bloom_filters,
+       streamkv.keyspace_memory() AS memory,
        i.expired_keys, i.store_pages, i.free_pages, i.wal_records, i.wal_bytes, i.loads,
        i.last_load_ms, i.compactions, i.last_compaction, i.unloads
   FROM streamkv.info() i;
 COMMENT ON VIEW streamkv.stat_keyspace IS
-  'This database''s keyspace: keys in all and per type, keys expired, store pages and free pages, WAL records and bytes written, loads, compactions and unloads since start';
+  'This database''s keyspace: keys in all and per type, bytes of shared memory held, keys expired, store pages and free pages, WAL records and bytes written, loads, compactions and unloads since start';
 
 CREATE FUNCTION streamkv.memory_by_kind(OUT kind text, OUT bytes bigint)
 RETURNS SETOF record
