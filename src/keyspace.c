@@ -67,7 +67,6 @@ ks_relcache_callback(Datum arg, Oid relid)
 void
 ctx_open(SkCtx *c, bool write)
 {
-	sk_check_preloaded();
 	sk_acl_check(SK_ACL_KEYSPACE, "", write ? SK_PRIV_WRITE : SK_PRIV_READ);
 	ctx_open_unchecked(c, write);
 }
